@@ -1,0 +1,97 @@
+//! The lesson's demos as named presets: a workload, an execution model, parameters, and the
+//! Python code each stands for (written for this lab).
+
+mod presets;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gil::GilMode;
+
+pub use presets::{SCENARIOS, Scenario, find};
+pub use validate::{InputError, Limits, Overrides};
+
+/// How the tasks of a run are executed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Model {
+    /// One after another on the main thread.
+    Sequential,
+    /// Worker threads of one interpreter pulling tasks from a queue.
+    Threads {
+        /// Number of threads.
+        workers: u32,
+        /// Classic GIL or free-threaded.
+        gil: GilMode,
+        /// `sys.setswitchinterval`, in µs.
+        switch_interval_us: u64,
+    },
+    /// `multiprocessing.Process` per worker, each given its share of the tasks up front.
+    Processes {
+        /// Number of processes.
+        workers: u32,
+    },
+    /// `multiprocessing.Pool(workers).map(...)`.
+    Pool {
+        /// Pool size.
+        workers: u32,
+        /// Tasks per chunk (CPython's default rule when not given).
+        chunksize: u32,
+    },
+    /// The shared-counter cases one after another (threads ± lock, free-threaded, processes).
+    Race {
+        /// Threads (and processes) per case.
+        workers: u32,
+        /// `sys.setswitchinterval`, in µs.
+        switch_interval_us: u64,
+    },
+}
+
+impl Model {
+    /// Number of lanes doing the work.
+    pub fn workers(&self) -> u32 {
+        match self {
+            Model::Sequential => 1,
+            Model::Threads { workers, .. }
+            | Model::Processes { workers }
+            | Model::Pool { workers, .. }
+            | Model::Race { workers, .. } => *workers,
+        }
+    }
+}
+
+/// What each task does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Workload {
+    /// `sum_powers(n)` per task.
+    SumPowers {
+        /// The argument.
+        n: u32,
+    },
+    /// One download per task, cycling through `urls`.
+    Download {
+        /// Where to fetch from; empty means "the lab's own image server".
+        urls: Vec<String>,
+        /// Server time to first byte, ms (the lab's own server, or the modelled network).
+        latency_ms: u64,
+        /// Server bandwidth per connection, kbit/s.
+        bandwidth_kbps: u64,
+    },
+    /// `counter += 1` repeated, per worker.
+    Counter {
+        /// Updates per worker.
+        increments: u64,
+    },
+}
+
+/// Everything that determines a run: what a report's `params` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    /// Execution model.
+    pub model: Model,
+    /// The work.
+    pub workload: Workload,
+    /// Number of tasks.
+    pub tasks: u32,
+}

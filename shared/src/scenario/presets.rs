@@ -1,0 +1,261 @@
+//! The named scenarios, with lesson defaults and the Python each one stands for.
+
+use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
+use crate::scenario::{Model, Params, Workload};
+
+/// A named demo.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// Name used on the command line and in URLs.
+    pub name: &'static str,
+    /// One line for `gil-lab list`.
+    pub summary: &'static str,
+    /// What a learner should notice in the picture.
+    pub lesson: &'static str,
+    /// The Python program this scenario runs the equivalent of.
+    pub python: &'static str,
+    /// The sequential scenario whose wall time gives the speed-up, if any.
+    pub baseline: Option<&'static str>,
+    defaults: fn() -> Params,
+}
+
+impl Scenario {
+    /// The lesson's parameters for this scenario.
+    pub fn defaults(&self) -> Params {
+        (self.defaults)()
+    }
+}
+
+/// Images the lesson downloads (6), and how often it downloads each (5).
+pub const IMAGES: u32 = 6;
+/// Rounds over the images in the I/O demos.
+pub const IMAGE_ROUNDS: u32 = 5;
+/// The lesson's `sum_powers` argument.
+pub const LESSON_N: u32 = 10_000;
+/// Server time-to-first-byte of the I/O demo, ms.
+pub const DEFAULT_LATENCY_MS: u64 = 100;
+/// Server bandwidth per connection in the I/O demo, kbit/s (4 MB/s).
+pub const DEFAULT_BANDWIDTH_KBPS: u64 = 32_000;
+
+fn download() -> Workload {
+    Workload::Download {
+        urls: Vec::new(),
+        latency_ms: DEFAULT_LATENCY_MS,
+        bandwidth_kbps: DEFAULT_BANDWIDTH_KBPS,
+    }
+}
+
+fn threads(workers: u32, gil: GilMode) -> Model {
+    Model::Threads {
+        workers,
+        gil,
+        switch_interval_us: DEFAULT_SWITCH_INTERVAL_US,
+    }
+}
+
+const SUM_POWERS_PY: &str = "def sum_powers(n):
+    total = 0
+    for i in range(n):
+        total = total + i ** i   # one big-int power per step
+    return total";
+
+/// Every scenario, in lesson order.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "io-sequential",
+        summary: "30 downloads (6 images × 5) one after another on the main thread",
+        lesson: "The CPU is idle almost all the time: the program spends its life waiting for the network.",
+        python: "import requests
+
+def fetch(url, path):
+    body = requests.get(url).content   # waits on the network
+    with open(path, 'wb') as f:        # waits on the disk
+        f.write(body)
+
+for k, url in enumerate(IMAGES * 5):   # 6 images, 5 rounds
+    fetch(url, f'{k}.jpg')",
+        baseline: None,
+        defaults: || Params {
+            model: Model::Sequential,
+            workload: download(),
+            tasks: IMAGES * IMAGE_ROUNDS,
+        },
+    },
+    Scenario {
+        name: "io-threads",
+        summary: "the same 30 downloads on 5 threads: waits overlap, so wall time drops",
+        lesson: "Several threads wait for I/O at once; each releases the GIL while it waits, so one core is enough.",
+        python: "import threading, queue
+
+jobs = queue.Queue()
+
+def worker():
+    while True:
+        k, url = jobs.get()
+        fetch(url, f'{k}.jpg')         # the GIL is released while waiting
+        jobs.task_done()
+
+for k, url in enumerate(IMAGES * 5):
+    jobs.put((k, url))
+for _ in range(5):
+    threading.Thread(target=worker, daemon=True).start()
+jobs.join()",
+        baseline: Some("io-sequential"),
+        defaults: || Params {
+            model: threads(5, GilMode::Classic),
+            workload: download(),
+            tasks: IMAGES * IMAGE_ROUNDS,
+        },
+    },
+    Scenario {
+        name: "cpu-sequential",
+        summary: "sum_powers(10000) four times in a row on the main thread",
+        lesson: "One core busy, the other idle: the baseline every parallel version is measured against.",
+        python: "SUM_POWERS
+
+for _ in range(4):
+    sum_powers(10_000)",
+        baseline: None,
+        defaults: || Params {
+            model: Model::Sequential,
+            workload: Workload::SumPowers { n: LESSON_N },
+            tasks: 4,
+        },
+    },
+    Scenario {
+        name: "cpu-threads",
+        summary: "4 threads under the classic GIL: they take turns, so no faster than sequential",
+        lesson: "Only one thread runs at any instant; the GIL passes between them every switch interval.",
+        python: "import threading, queue
+
+SUM_POWERS
+
+jobs = queue.Queue()
+
+def worker():
+    while True:
+        n = jobs.get()
+        sum_powers(n)      # holds the GIL except at hand-offs
+        jobs.task_done()
+
+for _ in range(4):
+    jobs.put(10_000)
+for _ in range(4):
+    threading.Thread(target=worker, daemon=True).start()
+jobs.join()",
+        baseline: Some("cpu-sequential"),
+        defaults: || Params {
+            model: threads(4, GilMode::Classic),
+            workload: Workload::SumPowers { n: LESSON_N },
+            tasks: 4,
+        },
+    },
+    Scenario {
+        name: "cpu-threads-free",
+        summary: "the same 4 threads on free-threaded Python (3.13t): no GIL, real parallelism",
+        lesson: "Without a GIL the threads run at the same time on every core.",
+        python: "# python3.13t -X gil=0 (free-threaded build)
+# the same program as cpu-threads: with no GIL the
+# four workers run on all cores at once",
+        baseline: Some("cpu-sequential"),
+        defaults: || Params {
+            model: threads(4, GilMode::Free),
+            workload: Workload::SumPowers { n: LESSON_N },
+            tasks: 4,
+        },
+    },
+    Scenario {
+        name: "cpu-processes",
+        summary: "4 multiprocessing.Process workers: each has its own interpreter and GIL",
+        lesson: "Processes run in parallel on all cores, after paying a start-up cost each.",
+        python: "from multiprocessing import Process
+
+SUM_POWERS
+
+if __name__ == '__main__':
+    procs = [Process(target=sum_powers, args=(10_000,))
+             for _ in range(4)]
+    for p in procs:
+        p.start()     # a new interpreter, its own GIL
+    for p in procs:
+        p.join()",
+        baseline: Some("cpu-sequential"),
+        defaults: || Params {
+            model: Model::Processes { workers: 4 },
+            workload: Workload::SumPowers { n: LESSON_N },
+            tasks: 4,
+        },
+    },
+    Scenario {
+        name: "cpu-pool",
+        summary: "Pool(4).map over 8 tasks: processes reused, tasks handed out in chunks",
+        lesson: "A pool starts its processes once and feeds them chunks of the task list.",
+        python: "from multiprocessing import Pool
+
+SUM_POWERS
+
+if __name__ == '__main__':
+    with Pool(4) as pool:
+        # chunksize defaults to ceil(8 / (4 * 4)) = 1
+        results = pool.map(sum_powers, [10_000] * 8)",
+        baseline: Some("cpu-sequential"),
+        defaults: || Params {
+            model: Model::Pool {
+                workers: 4,
+                chunksize: 1,
+            },
+            workload: Workload::SumPowers { n: LESSON_N },
+            tasks: 8,
+        },
+    },
+    Scenario {
+        name: "race",
+        summary: "4 workers × 1,000,000 increments of one counter: when are updates lost?",
+        lesson: "A plain loop loses nothing under the GIL, a call inside the update loses many, a lock loses none, no GIL loses many, and processes never share the counter at all.",
+        python: "import threading
+
+counter = 0
+def one():
+    return 1
+
+def plain(k):                 # 0 lost: no hand-off inside the update
+    global counter
+    for _ in range(k):
+        counter += 1
+
+def with_call(k):             # updates lost: the call is a hand-off point
+    global counter
+    for _ in range(k):
+        counter += one()
+
+lock = threading.Lock()
+def locked(k):                # 0 lost: the lock spans the update
+    global counter
+    for _ in range(k):
+        with lock:
+            counter += one()",
+        baseline: None,
+        defaults: || Params {
+            model: Model::Race {
+                workers: 4,
+                switch_interval_us: DEFAULT_SWITCH_INTERVAL_US,
+            },
+            workload: Workload::Counter {
+                increments: 1_000_000,
+            },
+            tasks: 4,
+        },
+    },
+];
+
+/// The scenario called `name`.
+pub fn find(name: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.name == name)
+}
+
+impl Scenario {
+    /// The Python snippet with the shared `sum_powers` definition filled in.
+    pub fn python_code(&self) -> String {
+        self.python.replace("SUM_POWERS", SUM_POWERS_PY)
+    }
+}

@@ -1,0 +1,238 @@
+//! Command-line and URL overrides of a scenario's defaults, checked against documented limits
+//! before any work starts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::gil::GilMode;
+use crate::scenario::{Model, Params, Scenario, Workload};
+use crate::workload::MAX_N;
+
+/// The documented limits of every parameter (inclusive).
+pub struct Limits;
+
+impl Limits {
+    /// `n` of `sum_powers`.
+    pub const N: (u64, u64) = (0, MAX_N as u64);
+    /// Number of tasks.
+    pub const TASKS: (u64, u64) = (1, 256);
+    /// Threads or processes.
+    pub const WORKERS: (u64, u64) = (1, 64);
+    /// Switch interval in ms (as `sys.setswitchinterval` takes seconds, we take ms).
+    pub const SWITCH_INTERVAL_MS: (f64, f64) = (0.01, 1000.0);
+    /// Server time to first byte, ms.
+    pub const LATENCY_MS: (u64, u64) = (0, 10_000);
+    /// Server bandwidth, kbit/s.
+    pub const BANDWIDTH_KBPS: (u64, u64) = (8, 10_000_000);
+    /// Counter increments per worker.
+    pub const INCREMENTS: (u64, u64) = (1, crate::workload::MAX_INCREMENTS);
+    /// Pool chunk size.
+    pub const CHUNKSIZE: (u64, u64) = (1, 256);
+    /// URLs given explicitly.
+    pub const URLS: (u64, u64) = (1, 64);
+}
+
+/// A parameter outside its allowed range: names the field and the range, in one line.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field} = {value} is out of range: allowed {allowed}")]
+pub struct InputError {
+    /// The flag or URL parameter (`n`, `workers`, …).
+    pub field: &'static str,
+    /// What was given.
+    pub value: String,
+    /// What is allowed, in words (`0..=50000`).
+    pub allowed: String,
+}
+
+/// Values that replace a scenario's defaults; `None` keeps the default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// `sum_powers` argument.
+    pub n: Option<u64>,
+    /// Number of tasks.
+    pub tasks: Option<u64>,
+    /// Threads or processes.
+    pub workers: Option<u64>,
+    /// Switch interval, ms.
+    pub switch_interval_ms: Option<f64>,
+    /// Classic or free-threaded (threads only).
+    pub gil: Option<GilMode>,
+    /// URLs to download instead of the lab's own images.
+    pub urls: Vec<String>,
+    /// Server latency, ms.
+    pub latency_ms: Option<u64>,
+    /// Server bandwidth, kbit/s.
+    pub bandwidth_kbps: Option<u64>,
+    /// Counter increments per worker.
+    pub increments: Option<u64>,
+    /// Pool chunk size.
+    pub chunksize: Option<u64>,
+}
+
+fn check(
+    field: &'static str,
+    v: Option<u64>,
+    (lo, hi): (u64, u64),
+) -> Result<Option<u64>, InputError> {
+    match v {
+        Some(x) if x < lo || x > hi => Err(InputError {
+            field,
+            value: x.to_string(),
+            allowed: format!("{lo}..={hi}"),
+        }),
+        other => Ok(other),
+    }
+}
+
+impl Overrides {
+    /// `scenario`'s defaults with these overrides applied, or the first value out of range.
+    pub fn apply(&self, scenario: &Scenario) -> Result<Params, InputError> {
+        let mut p = scenario.defaults();
+        let n = check("n", self.n, Limits::N)?;
+        let tasks = check("tasks", self.tasks, Limits::TASKS)?;
+        let workers = check("workers", self.workers, Limits::WORKERS)?;
+        let latency = check("latency-ms", self.latency_ms, Limits::LATENCY_MS)?;
+        let bandwidth = check(
+            "bandwidth-kbps",
+            self.bandwidth_kbps,
+            Limits::BANDWIDTH_KBPS,
+        )?;
+        let increments = check("increments", self.increments, Limits::INCREMENTS)?;
+        let chunksize = check("chunksize", self.chunksize, Limits::CHUNKSIZE)?;
+        let interval_us = match self.switch_interval_ms {
+            Some(ms) => {
+                let (lo, hi) = Limits::SWITCH_INTERVAL_MS;
+                if !(lo..=hi).contains(&ms) {
+                    return Err(InputError {
+                        field: "switch-interval-ms",
+                        value: ms.to_string(),
+                        allowed: format!("{lo}..={hi}"),
+                    });
+                }
+                Some((ms * 1000.0).round() as u64)
+            }
+            None => None,
+        };
+        if self.urls.len() as u64 > Limits::URLS.1 {
+            return Err(InputError {
+                field: "url",
+                value: format!("{} URLs", self.urls.len()),
+                allowed: format!("at most {} URLs", Limits::URLS.1),
+            });
+        }
+        for u in &self.urls {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(InputError {
+                    field: "url",
+                    value: u.clone(),
+                    allowed: "an http:// or https:// URL".into(),
+                });
+            }
+        }
+
+        if let Some(t) = tasks {
+            p.tasks = t as u32;
+        }
+        match &mut p.workload {
+            Workload::SumPowers { n: pn } => {
+                if let Some(n) = n {
+                    *pn = n as u32;
+                }
+            }
+            Workload::Download {
+                urls,
+                latency_ms,
+                bandwidth_kbps,
+            } => {
+                if !self.urls.is_empty() {
+                    *urls = self.urls.clone();
+                }
+                *latency_ms = latency.unwrap_or(*latency_ms);
+                *bandwidth_kbps = bandwidth.unwrap_or(*bandwidth_kbps);
+            }
+            Workload::Counter { increments: pi } => {
+                if let Some(i) = increments {
+                    *pi = i;
+                }
+            }
+        }
+        let task_count = p.tasks;
+        match &mut p.model {
+            Model::Sequential => {}
+            Model::Threads {
+                workers: w,
+                gil,
+                switch_interval_us,
+            } => {
+                *w = workers.map_or(*w, |x| x as u32);
+                *gil = self.gil.unwrap_or(*gil);
+                *switch_interval_us = interval_us.unwrap_or(*switch_interval_us);
+            }
+            Model::Processes { workers: w } => *w = workers.map_or(*w, |x| x as u32),
+            Model::Pool {
+                workers: w,
+                chunksize: c,
+            } => {
+                *w = workers.map_or(*w, |x| x as u32);
+                *c = chunksize.map_or_else(
+                    || crate::exec::default_chunksize(task_count, *w),
+                    |x| x as u32,
+                );
+            }
+            Model::Race {
+                workers: w,
+                switch_interval_us,
+            } => {
+                *w = workers.map_or(*w, |x| x as u32);
+                *switch_interval_us = interval_us.unwrap_or(*switch_interval_us);
+            }
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::find;
+
+    fn scen(name: &str) -> &'static Scenario {
+        find(name).expect("scenario exists")
+    }
+
+    #[test]
+    fn out_of_range_names_field_and_range() {
+        let e = Overrides {
+            n: Some(1_000_000),
+            ..Default::default()
+        }
+        .apply(scen("cpu-sequential"));
+        let msg = e.expect_err("n too big").to_string();
+        assert!(
+            msg.contains("n = 1000000") && msg.contains("0..=50000"),
+            "{msg}"
+        );
+        let e = Overrides {
+            workers: Some(0),
+            ..Default::default()
+        }
+        .apply(scen("cpu-threads"));
+        assert_eq!(e.expect_err("0 workers").field, "workers");
+    }
+
+    #[test]
+    fn pool_chunksize_follows_task_count() {
+        let p = Overrides {
+            tasks: Some(100),
+            ..Default::default()
+        }
+        .apply(scen("cpu-pool"))
+        .expect("valid");
+        assert_eq!(
+            p.model,
+            Model::Pool {
+                workers: 4,
+                chunksize: 7
+            }
+        );
+    }
+}

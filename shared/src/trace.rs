@@ -1,0 +1,303 @@
+//! The one data format both sides produce: a [`RunReport`], serialised as versioned JSON.
+//!
+//! Every timestamp is microseconds since the run's start on one clock shared by all lanes
+//! (natively `CLOCK_MONOTONIC`, which child processes share; in the browser
+//! `performance.timeOrigin + performance.now()`).
+
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::Params;
+use crate::workload::TaskOutcome;
+
+/// Bumped whenever a field changes meaning or disappears; readers refuse other versions.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Everything one run produced: what ran, where, how long, what each lane did when, and the
+/// results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// Format version, [`REPORT_VERSION`] when written by this build.
+    pub version: u32,
+    /// Scenario name (`cpu-threads`, …).
+    pub scenario: String,
+    /// The parameters the run used, after defaults were applied.
+    pub params: Params,
+    /// Facts about the machine that ran it.
+    pub machine: Machine,
+    /// Wall time of the whole run.
+    pub wall_us: u64,
+    /// CPU time in user mode, this process and its children.
+    pub cpu_user_us: u64,
+    /// CPU time in kernel mode, this process and its children.
+    pub cpu_sys_us: u64,
+    /// One row of the timeline each: the main thread, a worker thread or a process.
+    pub lanes: Vec<Lane>,
+    /// What each lane was doing, and when.
+    pub spans: Vec<Span>,
+    /// Per-core utilisation samples, in time order (empty where not measurable).
+    #[serde(default)]
+    pub cores: Vec<CoreSample>,
+    /// One entry per task, in submission order.
+    pub tasks: Vec<TaskRecord>,
+    /// Wall time of the matching sequential scenario, when known, for the speed-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_wall_us: Option<u64>,
+    /// The race demo's cases: expected against observed counter values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<crate::workload::CounterCase>,
+    /// Things the run wants a reader to know (e.g. "GIL handed over 812 times").
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl RunReport {
+    /// Reads a report from JSON, refusing other format versions with a clear error.
+    pub fn from_json(text: &str) -> Result<Self, ReportError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
+        }
+        let v: VersionOnly = serde_json::from_str(text).map_err(ReportError::Malformed)?;
+        if v.version != REPORT_VERSION {
+            return Err(ReportError::Version { found: v.version });
+        }
+        serde_json::from_str(text).map_err(ReportError::Malformed)
+    }
+
+    /// The report as pretty JSON (what `--json` writes).
+    pub fn to_json(&self) -> String {
+        // Serialising plain structs with string keys cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Total CPU time, user + system.
+    pub fn cpu_total_us(&self) -> u64 {
+        self.cpu_user_us + self.cpu_sys_us
+    }
+
+    /// Wall-time speed-up against the sequential baseline, when one is known.
+    pub fn speedup(&self) -> Option<f64> {
+        let base = self.baseline_wall_us?;
+        (self.wall_us > 0).then(|| base as f64 / self.wall_us as f64)
+    }
+
+    /// Spans of one lane, in start order.
+    pub fn lane_spans(&self, lane: u32) -> impl Iterator<Item = &Span> {
+        self.spans.iter().filter(move |s| s.lane == lane)
+    }
+}
+
+/// Why a report could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Not JSON, or not shaped like a report.
+    #[error("not a GIL Lab report: {0}")]
+    Malformed(serde_json::Error),
+    /// Written by a build with another format version.
+    #[error(
+        "report format version {found} is not supported (this build reads version {REPORT_VERSION})"
+    )]
+    Version {
+        /// The version the file declared.
+        found: u32,
+    },
+}
+
+/// Facts about the machine a run happened on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// Logical cores available to the run.
+    pub cores: u32,
+    /// `linux-x86_64`, `browser (Chromium 156, cross-origin isolated)`, …
+    pub platform: String,
+    /// Where [`RunReport::cores`] came from: `proc-stat` (measured) or `estimated` (from
+    /// worker activity, in browsers).
+    #[serde(default)]
+    pub core_source: String,
+}
+
+/// What kind of execution context a lane is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneKind {
+    /// The interpreter's main thread.
+    Main,
+    /// A `threading.Thread` inside the main process, sharing its GIL.
+    Thread,
+    /// A separate process with its own interpreter and GIL.
+    Process,
+}
+
+/// One row of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lane {
+    /// Referenced by [`Span::lane`].
+    pub id: u32,
+    /// Shown at the left of the row (`Thread-1`, `Process-2`, …).
+    pub label: String,
+    /// Thread, process or main.
+    pub kind: LaneKind,
+    /// Lanes of one group share a GIL (a process and its threads); shown as a heading when a
+    /// report holds several groups (the race cases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+/// What a lane was doing during a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanState {
+    /// Executing Python code (holding the GIL, where there is one).
+    Running,
+    /// Ready to run but waiting for the GIL.
+    GilWait,
+    /// Blocked on I/O (network, disk, a lock) with the GIL released.
+    IoWait,
+    /// Being created: a process starting its interpreter, a worker loading its module.
+    Starting,
+}
+
+impl SpanState {
+    /// Every state, in legend order.
+    pub const ALL: [SpanState; 4] = [
+        SpanState::Running,
+        SpanState::GilWait,
+        SpanState::IoWait,
+        SpanState::Starting,
+    ];
+
+    /// Words a learner reads in a legend.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SpanState::Running => "running Python code",
+            SpanState::GilWait => "waiting for the GIL",
+            SpanState::IoWait => "waiting for I/O (GIL released)",
+            SpanState::Starting => "starting up",
+        }
+    }
+
+    /// The JSON name (`gil_wait`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            SpanState::Running => "running",
+            SpanState::GilWait => "gil_wait",
+            SpanState::IoWait => "io_wait",
+            SpanState::Starting => "starting",
+        }
+    }
+}
+
+/// One interval of one lane in one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// [`Lane::id`].
+    pub lane: u32,
+    /// Index into [`RunReport::tasks`] of the task being worked on, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<u32>,
+    /// What the lane was doing.
+    pub state: SpanState,
+    /// Start, µs since the run began.
+    pub start_us: u64,
+    /// End, µs since the run began (≥ `start_us`).
+    pub end_us: u64,
+}
+
+impl Span {
+    /// Length of the span.
+    pub fn duration_us(&self) -> u64 {
+        self.end_us.saturating_sub(self.start_us)
+    }
+}
+
+/// Utilisation of every core over one sampling interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoreSample {
+    /// Interval start, µs since the run began.
+    pub start_us: u64,
+    /// Interval end.
+    pub end_us: u64,
+    /// Busy fraction (0..=1) of each core, indexed by core.
+    pub busy: Vec<f32>,
+}
+
+/// One task and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// Position in submission order.
+    pub id: u32,
+    /// What the task was (`sum_powers(10000)`, `GET /img/3.jpg`, …).
+    pub label: String,
+    /// The lane that ran it, once one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lane: Option<u32>,
+    /// Its result, or why it has none.
+    pub outcome: TaskOutcome,
+}
+
+/// Where spans go as they are recorded: a buffer for the report and, live, a progress display.
+///
+/// Implementations must be cheap: `span` is called from inside the GIL's hand-off path.
+pub trait TraceSink: Send + Sync {
+    /// A span has ended.
+    fn span(&self, span: Span);
+    /// A task has finished (successfully or not).
+    fn task_done(&self, _task: u32) {}
+    /// Progress inside a task: `done` of `total` steps.
+    fn progress(&self, _task: u32, _done: u64, _total: u64) {}
+}
+
+/// A [`TraceSink`] that keeps every span, in the order recorded.
+#[derive(Debug, Default)]
+pub struct SpanBuffer {
+    spans: Mutex<Vec<Span>>,
+}
+
+impl SpanBuffer {
+    /// Takes the spans out, sorted by lane then start.
+    pub fn take(&self) -> Vec<Span> {
+        let mut spans = std::mem::take(&mut *lock(&self.spans));
+        spans.sort_by_key(|s| (s.start_us, s.lane));
+        spans
+    }
+}
+
+impl TraceSink for SpanBuffer {
+    fn span(&self, span: Span) {
+        lock(&self.spans).push(span);
+    }
+}
+
+/// Forwards to two sinks (the report buffer and a live display).
+pub struct Tee<'a>(pub &'a dyn TraceSink, pub &'a dyn TraceSink);
+
+impl TraceSink for Tee<'_> {
+    fn span(&self, span: Span) {
+        self.0.span(span);
+        self.1.span(span);
+    }
+    fn task_done(&self, task: u32) {
+        self.0.task_done(task);
+        self.1.task_done(task);
+    }
+    fn progress(&self, task: u32, done: u64, total: u64) {
+        self.0.progress(task, done, total);
+        self.1.progress(task, done, total);
+    }
+}
+
+/// A sink that drops everything (tests, and runs whose trace nobody reads).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl TraceSink for NullSink {
+    fn span(&self, _span: Span) {}
+}
+
+/// Locks a mutex, carrying on with the data if another thread panicked while holding it: a
+/// trace with a panicked lane is still worth showing.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}

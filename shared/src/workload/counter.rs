@@ -1,0 +1,98 @@
+//! The lesson's warning: "modifying the same data at the same time is dangerous", counted for
+//! real.
+//!
+//! The counter is a real shared memory cell. An update is a separate relaxed load and store
+//! (never `fetch_add`), which is exactly CPython's `LOAD` … `STORE` pair: no undefined behaviour,
+//! and a lost update whenever another lane stores in between. Whether one can store in between
+//! depends on where the GIL may change hands *inside* the update (see `exec::counter`).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// Most increments per worker the lab accepts (CPython needs ~0.1 s per million).
+pub const MAX_INCREMENTS: u64 = 50_000_000;
+
+/// How the Python code performs `counter += 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterStyle {
+    /// `for _ in range(k): counter += 1`. Since CPython 3.10 the GIL changes hands only at
+    /// calls and backward jumps, so never between the load and the store.
+    Plain,
+    /// `for _ in range(k): counter += one()`: the call between the load and the store is a
+    /// point where the GIL may change hands.
+    InCall,
+    /// `with lock: counter += one()`: the lock makes the update atomic whatever the GIL does.
+    Locked,
+}
+
+impl CounterStyle {
+    /// Short name used in labels and on the command line.
+    pub fn key(self) -> &'static str {
+        match self {
+            CounterStyle::Plain => "plain loop",
+            CounterStyle::InCall => "call inside the update",
+            CounterStyle::Locked => "with a lock",
+        }
+    }
+}
+
+/// One worker's share of the counter demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterSpec {
+    /// Updates this worker performs.
+    pub increments: u64,
+    /// How each update is written.
+    pub style: CounterStyle,
+}
+
+/// The shared cell (plus the lock the `Locked` style takes).
+#[derive(Debug, Default)]
+pub struct SharedCounter {
+    value: AtomicU64,
+    lock: Mutex<()>,
+}
+
+impl SharedCounter {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The `LOAD` half of `counter += 1`.
+    pub fn load(&self) -> u64 {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    /// The `STORE` half of `counter += 1`.
+    pub fn store(&self, v: u64) {
+        self.value.store(v, Ordering::Relaxed);
+    }
+
+    /// The final value.
+    pub fn get(&self) -> u64 {
+        self.value.load(Ordering::SeqCst)
+    }
+
+    /// The `threading.Lock` of the `Locked` style.
+    pub fn lock(&self) -> &Mutex<()> {
+        &self.lock
+    }
+}
+
+/// The outcome of one case of the race demo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterCase {
+    /// What ran (`4 threads, call inside the update, classic GIL`).
+    pub case: String,
+    /// What the counter would read if no update were lost.
+    pub expected: u64,
+    /// What the counter read afterwards (in the parent, for processes).
+    pub observed: u64,
+    /// `expected - observed`.
+    pub lost: u64,
+    /// One sentence on why.
+    pub explanation: String,
+}

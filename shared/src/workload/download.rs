@@ -1,0 +1,97 @@
+//! The lesson's I/O-bound task: fetch an image, write it to a file.
+//!
+//! The core only describes the task; the fetch and the write are done by the platform's
+//! [`crate::platform::IoPerformer`] (reqwest and the file system natively, `fetch` and OPFS in
+//! the browser) while the lane has released the GIL.
+
+use serde::{Deserialize, Serialize};
+
+/// One download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadSpec {
+    /// What to fetch.
+    pub url: String,
+    /// The file name to write, already sanitised (see [`sanitize_file_name`]).
+    pub file_name: String,
+}
+
+impl DownloadSpec {
+    /// A download of `url`, written under a name derived from the URL's last segment (as the
+    /// lesson does), prefixed with the task number so that repeated URLs do not collide.
+    pub fn new(url: &str, task: u32) -> Self {
+        let last = url.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+        let last = last.split(['?', '#']).next().unwrap_or("");
+        Self {
+            url: url.to_owned(),
+            file_name: format!("{task:03}-{}", sanitize_file_name(last)),
+        }
+    }
+}
+
+/// What a finished download produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadOutput {
+    /// The file written (relative to the output folder).
+    pub file: String,
+    /// Body size in bytes.
+    pub bytes: u64,
+}
+
+/// Turns any string into a file name that stays inside its folder: only ASCII letters, digits,
+/// `-`, `_` and `.`; no leading dot (so never `.` or `..`); at most 80 characters; never empty.
+pub fn sanitize_file_name(raw: &str) -> String {
+    let mut name: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(80)
+        .collect();
+    while name.starts_with('.') {
+        name.remove(0);
+    }
+    if name.is_empty() {
+        name.push_str("download");
+    }
+    if !name.contains('.') {
+        name.push_str(".jpg");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_never_leave_the_folder() {
+        for raw in [
+            "..",
+            "../../etc/passwd",
+            "/abs",
+            ".hidden",
+            "",
+            "a/b\\c",
+            "..%2f..",
+        ] {
+            let n = sanitize_file_name(raw);
+            assert!(
+                !n.contains('/') && !n.contains('\\') && !n.starts_with('.'),
+                "{raw} -> {n}"
+            );
+            assert!(!n.is_empty());
+        }
+    }
+
+    #[test]
+    fn name_comes_from_last_segment() {
+        let d = DownloadSpec::new("http://127.0.0.1:9/img/photo-1.jpg?x=1", 7);
+        assert_eq!(d.file_name, "007-photo-1.jpg");
+        let d = DownloadSpec::new("https://h/photo-1509718443690-d8e2fb3474b7", 0);
+        assert_eq!(d.file_name, "000-photo-1509718443690-d8e2fb3474b7.jpg");
+    }
+}

@@ -1,0 +1,112 @@
+//! `sum_powers(n)`: Σ i**i for i in 0..n, the lesson's CPU-bound task.
+//!
+//! The sum is computed as a loop of *steps*, one `i**i` plus the add each, because that is where
+//! CPython can hand the GIL over (a call and a loop end); a single `i**i` is one uninterruptible
+//! operation there as here.
+
+use num_bigint::BigUint;
+use num_traits::{One, Zero};
+
+use super::Digest;
+
+/// Largest `n` the lab accepts: `sum_powers(50_000)` is already ~780 kbit and minutes of CPU in
+/// CPython; beyond that the lesson stops being a lesson.
+pub const MAX_N: u32 = 50_000;
+
+/// The state of one `sum_powers(n)` call, advanced one `i**i` at a time.
+#[derive(Debug, Clone)]
+pub struct SumPowers {
+    n: u32,
+    next: u32,
+    total: BigUint,
+}
+
+impl SumPowers {
+    /// A fresh call of `sum_powers(n)`.
+    pub fn new(n: u32) -> Self {
+        Self {
+            n,
+            next: 0,
+            total: BigUint::zero(),
+        }
+    }
+
+    /// Runs one step (`total = total + i**i`). Returns `false` once every step has run.
+    pub fn step(&mut self) -> bool {
+        if self.next >= self.n {
+            return false;
+        }
+        self.total += pow_self(self.next);
+        self.next += 1;
+        true
+    }
+
+    /// Steps left to run.
+    pub fn remaining(&self) -> u32 {
+        self.n - self.next
+    }
+
+    /// Steps already run.
+    pub fn done(&self) -> u32 {
+        self.next
+    }
+
+    /// The sum so far (the full result once `step` returned `false`).
+    pub fn total(&self) -> &BigUint {
+        &self.total
+    }
+
+    /// Runs every remaining step and returns the digest of the result.
+    pub fn finish(mut self) -> Digest {
+        while self.step() {}
+        Digest::of(&self.total)
+    }
+}
+
+/// `i**i` as CPython defines it for ints (`0**0 == 1`).
+pub fn pow_self(i: u32) -> BigUint {
+    if i == 0 {
+        return BigUint::one();
+    }
+    // i = 2^t * m: the power of two becomes one shift at the end, so the squarings work on
+    // numbers `t*i` bits shorter (half the even i's save a quarter or more of the work).
+    let t = i.trailing_zeros();
+    let m = i >> t;
+    let mut acc = pow_small_base(m, i);
+    acc <<= (t as u64) * (i as u64);
+    acc
+}
+
+/// `base**exp` by left-to-right square-and-multiply. Multiplying by a one-limb base is a cheap
+/// scalar product, so the cost is the squarings alone (num-bigint's own `pow` works
+/// right-to-left and multiplies two big numbers at every set bit).
+fn pow_small_base(base: u32, exp: u32) -> BigUint {
+    if exp == 0 {
+        return BigUint::one();
+    }
+    if base == 1 {
+        return BigUint::one();
+    }
+    let mut acc = BigUint::from(base);
+    let top = 31 - exp.leading_zeros();
+    for bit in (0..top).rev() {
+        acc = &acc * &acc;
+        if exp & (1 << bit) != 0 {
+            acc *= base;
+        }
+    }
+    acc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::Pow;
+
+    #[test]
+    fn pow_self_matches_plain_pow() {
+        for i in 0..300u32 {
+            assert_eq!(pow_self(i), BigUint::from(i).pow(i), "i = {i}");
+        }
+    }
+}
