@@ -157,3 +157,6 @@ pub fn run_threads(
     out.sort_by_key(|(id, _)| *id);
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,7 @@
 pub mod exec;
 pub mod gil;
 pub mod platform;
+pub mod protocol;
 pub mod runner;
 pub mod scenario;
 pub mod trace;

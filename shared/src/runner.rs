@@ -239,13 +239,6 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
             outcome,
         });
     }
-    for c in &counters {
-        notes.push(format!(
-            "{}: expected {}, got {} ({} lost). {}",
-            c.case, c.expected, c.observed, c.lost, c.explanation
-        ));
-    }
-
     RunReport {
         version: REPORT_VERSION,
         scenario: scenario.to_owned(),

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::gil::GilMode;
 
-pub use presets::{SCENARIOS, Scenario, find};
+pub use presets::{
+    DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES, LESSON_N, SCENARIOS, Scenario, find,
+};
 pub use validate::{InputError, Limits, Overrides};
 
 /// How the tasks of a run are executed.

@@ -173,7 +173,7 @@ impl SpanState {
         match self {
             SpanState::Running => "running Python code",
             SpanState::GilWait => "waiting for the GIL",
-            SpanState::IoWait => "waiting for I/O (GIL released)",
+            SpanState::IoWait => "blocked on I/O or a lock (GIL released)",
             SpanState::Starting => "starting up",
         }
     }

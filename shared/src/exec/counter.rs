@@ -40,11 +40,14 @@ pub fn run_counter(
         }
         match spec.style {
             CounterStyle::Plain => {
-                black_box(interpreter_work(2));
+                black_box(interpreter_work(4));
                 let v = counter.load();
                 counter.store(v + 1);
             }
             CounterStyle::InCall => {
+                // The loop's own bytecodes and loading `one`, before the read of `counter`:
+                // a drop request that arrives here is noticed at the call, mid-update.
+                black_box(interpreter_work(2));
                 let v = counter.load();
                 // `one()` is a call: CPython checks the eval breaker on entering it.
                 th.checkpoint();
@@ -63,6 +66,7 @@ pub fn run_counter(
                             .unwrap_or_else(std::sync::PoisonError::into_inner)
                     }),
                 };
+                black_box(interpreter_work(2));
                 let v = counter.load();
                 th.checkpoint();
                 black_box(interpreter_work(2));

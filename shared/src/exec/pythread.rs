@@ -6,6 +6,7 @@ use crate::exec::Env;
 use crate::gil::Gil;
 use crate::trace::{Span, SpanState};
 
+
 /// A lane that runs Python-like code under a [`Gil`].
 pub struct PyThread<'a> {
     gil: &'a Gil,
@@ -26,7 +27,8 @@ impl<'a> PyThread<'a> {
             task: None,
             since: 0,
         };
-        th.acquire(SpanState::GilWait);
+        let now = env.clock.now_us();
+        th.acquire(now, false);
         th
     }
 
@@ -50,12 +52,11 @@ impl<'a> PyThread<'a> {
         });
     }
 
-    /// Takes the GIL; the wait (if any) is recorded as a `gil_wait` span.
-    fn acquire(&mut self, _reason: SpanState) {
-        let asked = self.env.clock.now_us();
+    /// Takes the GIL; the wait since `asked` (if any) is recorded as a `gil_wait` span.
+    fn acquire(&mut self, asked: u64, handed_over: bool) {
         let waited = self.gil.take(self.lane);
         let now = self.env.clock.now_us();
-        if waited && now > asked {
+        if (waited || handed_over) && now > asked {
             self.record(SpanState::GilWait, asked, now);
         }
         self.since = now;
@@ -75,8 +76,9 @@ impl<'a> PyThread<'a> {
     /// if another thread asked for the GIL, hand it over and queue up to get it back.
     pub fn checkpoint(&mut self) {
         if self.gil.drop_requested() {
-            self.release(true);
-            self.acquire(SpanState::GilWait);
+            // Waiting for the other thread to take over is already waiting for the GIL back.
+            let released = self.release(true);
+            self.acquire(released, true);
         }
     }
 
@@ -87,7 +89,7 @@ impl<'a> PyThread<'a> {
         let r = f();
         let end = self.env.clock.now_us();
         self.record(SpanState::IoWait, start, end);
-        self.acquire(SpanState::GilWait);
+        self.acquire(end, false);
         r
     }
 

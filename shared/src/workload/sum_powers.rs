@@ -4,10 +4,13 @@
 //! CPython can hand the GIL over (a call and a loop end); a single `i**i` is one uninterruptible
 //! operation there as here.
 
+mod square;
+
 use num_bigint::BigUint;
 use num_traits::{One, Zero};
 
 use super::Digest;
+use square::Limb;
 
 /// Largest `n` the lab accepts: `sum_powers(50_000)` is already ~780 kbit and minutes of CPU in
 /// CPython; beyond that the lesson stops being a lesson.
@@ -72,30 +75,27 @@ pub fn pow_self(i: u32) -> BigUint {
     // numbers `t*i` bits shorter (half the even i's save a quarter or more of the work).
     let t = i.trailing_zeros();
     let m = i >> t;
-    let mut acc = pow_small_base(m, i);
+    let limbs = square::pow_small(Limb::from(m), i);
+    let mut acc = to_biguint(&limbs);
     acc <<= (t as u64) * (i as u64);
     acc
 }
 
-/// `base**exp` by left-to-right square-and-multiply. Multiplying by a one-limb base is a cheap
-/// scalar product, so the cost is the squarings alone (num-bigint's own `pow` works
-/// right-to-left and multiplies two big numbers at every set bit).
-fn pow_small_base(base: u32, exp: u32) -> BigUint {
-    if exp == 0 {
-        return BigUint::one();
-    }
-    if base == 1 {
-        return BigUint::one();
-    }
-    let mut acc = BigUint::from(base);
-    let top = 31 - exp.leading_zeros();
-    for bit in (0..top).rev() {
-        acc = &acc * &acc;
-        if exp & (1 << bit) != 0 {
-            acc *= base;
+/// The `BigUint` of little-endian limbs.
+fn to_biguint(limbs: &[Limb]) -> BigUint {
+    #[cfg(target_pointer_width = "64")]
+    {
+        let mut digits = Vec::with_capacity(2 * limbs.len());
+        for &d in limbs {
+            digits.push(d as u32);
+            digits.push((d >> 32) as u32);
         }
+        BigUint::new(digits)
     }
-    acc
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        BigUint::from_slice(limbs)
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,246 @@
+//! A [`RunReport`] from what the workers streamed back: spans, outcomes, the wall time.
+//!
+//! The worker-based paths (processes, and threads when the page is not cross-origin isolated)
+//! have no single Rust call that runs the scenario, so the page assembles the report itself, in
+//! exactly the shape `gil_lab::runner::run` gives natively. The same code makes the partial
+//! report drawn while the run grows and kept when the learner presses Stop.
+
+use std::collections::BTreeMap;
+
+use gil_lab::exec::Numbered;
+use gil_lab::scenario::{Model, Params};
+use gil_lab::trace::{
+    Lane, LaneKind, Machine, REPORT_VERSION, RunReport, Span, SpanState, TaskRecord,
+};
+use gil_lab::workload::TaskOutcome;
+use serde::{Deserialize, Serialize};
+
+use crate::{estimate_cores, running_us};
+
+/// A span that has begun and not yet ended (drawn up to "now" while live; closed at Stop).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OpenSpan {
+    /// Lane id.
+    pub lane: u32,
+    /// Task being worked on.
+    #[serde(default)]
+    pub task: Option<u32>,
+    /// What the lane is doing.
+    pub state: SpanState,
+    /// Since when, µs on the run clock.
+    pub since_us: u64,
+}
+
+/// What a finished worker-based run hands back to the page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawRun {
+    /// Every closed span.
+    pub spans: Vec<Span>,
+    /// `(task id, outcome)` for every task that ended.
+    pub outcomes: Vec<(u32, TaskOutcome)>,
+    /// Wall time, µs.
+    pub wall_us: u64,
+    /// Notes for the reader.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// A run as it grows: everything received so far.
+#[derive(Debug, Clone)]
+pub struct LiveRun {
+    /// Scenario name.
+    pub scenario: String,
+    /// Its parameters.
+    pub params: Params,
+    /// The tasks, for their labels.
+    pub tasks: Vec<Numbered>,
+    /// The lanes, when known up front (grown from the spans otherwise).
+    pub lanes: Vec<Lane>,
+    /// Closed spans.
+    pub spans: Vec<Span>,
+    /// Spans still open, by lane.
+    pub open: BTreeMap<u32, OpenSpan>,
+    /// Outcomes so far.
+    pub outcomes: BTreeMap<u32, TaskOutcome>,
+    /// Notes so far.
+    pub notes: Vec<String>,
+    /// The machine facts.
+    pub machine: Machine,
+}
+
+impl LiveRun {
+    /// A run with nothing received yet.
+    pub fn new(scenario: &str, params: Params, tasks: Vec<Numbered>, machine: Machine) -> Self {
+        let lanes = lanes_for(&params);
+        Self {
+            scenario: scenario.to_owned(),
+            params,
+            tasks,
+            lanes,
+            spans: Vec::new(),
+            open: BTreeMap::new(),
+            outcomes: BTreeMap::new(),
+            notes: Vec::new(),
+            machine,
+        }
+    }
+
+    /// The report as of `now_us`: open spans drawn up to now.
+    pub fn report(&self, now_us: u64) -> RunReport {
+        let mut spans = self.spans.clone();
+        for o in self.open.values() {
+            if now_us > o.since_us {
+                spans.push(Span {
+                    lane: o.lane,
+                    task: o.task,
+                    state: o.state,
+                    start_us: o.since_us,
+                    end_us: now_us,
+                });
+            }
+        }
+        let wall = spans.iter().map(|s| s.end_us).max().unwrap_or(0).max(now_us);
+        let outcomes: Vec<(u32, TaskOutcome)> =
+            self.outcomes.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let mut lanes = self.lanes.clone();
+        for s in &spans {
+            if !lanes.iter().any(|l| l.id == s.lane) {
+                lanes.push(Lane {
+                    id: s.lane,
+                    label: format!("lane {}", s.lane + 1),
+                    kind: LaneKind::Thread,
+                    group: None,
+                });
+            }
+        }
+        lanes.sort_by_key(|l| l.id);
+        assemble(
+            &self.scenario,
+            &self.params,
+            &self.tasks,
+            lanes,
+            RawRun {
+                spans,
+                outcomes,
+                wall_us: wall,
+                notes: self.notes.clone(),
+            },
+            self.machine.clone(),
+        )
+    }
+}
+
+/// The lanes `params` describe, labelled as the native runner labels them.
+pub fn lanes_for(params: &Params) -> Vec<Lane> {
+    let (kind, count) = match &params.model {
+        Model::Sequential => (LaneKind::Main, 1),
+        Model::Threads { workers, .. } => (LaneKind::Thread, *workers),
+        Model::Processes { workers } | Model::Pool { workers, .. } => {
+            (LaneKind::Process, *workers)
+        }
+        // The race demo's lanes come with its report (one group per case).
+        Model::Race { .. } => return Vec::new(),
+    };
+    (0..count)
+        .map(|i| Lane {
+            id: i,
+            label: match kind {
+                LaneKind::Main => "MainThread".to_owned(),
+                LaneKind::Thread => format!("Thread-{}", i + 1),
+                LaneKind::Process => format!("Process-{}", i + 1),
+            },
+            kind,
+            group: None,
+        })
+        .collect()
+}
+
+/// Machine facts for a browser run.
+pub fn machine(cores: u32, browser: &str, isolated: bool) -> Machine {
+    let mode = if isolated {
+        "cross-origin isolated"
+    } else {
+        "not isolated"
+    };
+    Machine {
+        cores: cores.max(1),
+        platform: format!("browser ({browser}, {mode})"),
+        core_source: "estimated".to_owned(),
+    }
+}
+
+/// The report for a worker-based run. CPU time and per-core load are estimated from the
+/// `Running` spans (browsers expose neither).
+pub fn assemble(
+    scenario: &str,
+    params: &Params,
+    tasks: &[Numbered],
+    lanes: Vec<Lane>,
+    raw: RawRun,
+    machine: Machine,
+) -> RunReport {
+    let mut spans = raw.spans;
+    spans.sort_by_key(|s| (s.start_us, s.lane));
+    let records = tasks
+        .iter()
+        .map(|(id, t)| TaskRecord {
+            id: *id,
+            label: t.label(),
+            lane: spans.iter().find(|s| s.task == Some(*id)).map(|s| s.lane),
+            outcome: raw
+                .outcomes
+                .iter()
+                .find(|(i, _)| i == id)
+                .map_or(TaskOutcome::NotRun, |(_, o)| o.clone()),
+        })
+        .collect();
+    RunReport {
+        version: REPORT_VERSION,
+        scenario: scenario.to_owned(),
+        params: params.clone(),
+        cpu_user_us: running_us(&spans),
+        cpu_sys_us: 0,
+        cores: estimate_cores(&spans, raw.wall_us, machine.cores),
+        machine,
+        wall_us: raw.wall_us,
+        lanes,
+        spans,
+        tasks: records,
+        baseline_wall_us: None,
+        counters: Vec::new(),
+        notes: raw.notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gil_lab::runner::build_tasks;
+    use gil_lab::scenario::{Overrides, find};
+
+    #[test]
+    fn partial_report_closes_open_spans_and_keeps_unrun_tasks() {
+        let sc = find("cpu-processes").expect("scenario");
+        let params = Overrides::default().apply(sc).expect("defaults");
+        let tasks = build_tasks(&params, &[]);
+        let mut live = LiveRun::new(sc.name, params, tasks, machine(2, "test", false));
+        live.open.insert(
+            1,
+            OpenSpan {
+                lane: 1,
+                task: Some(1),
+                state: SpanState::Running,
+                since_us: 100,
+            },
+        );
+        let r = live.report(500);
+        assert_eq!(r.lanes.len(), 4);
+        assert_eq!(r.spans.len(), 1);
+        assert_eq!(r.spans[0].end_us, 500);
+        assert_eq!(r.tasks.len(), 4);
+        assert!(r.tasks.iter().all(|t| t.outcome == TaskOutcome::NotRun));
+        // Round-trips through the report format the native side reads.
+        let back = RunReport::from_json(&r.to_json()).expect("valid report");
+        assert_eq!(back, r);
+    }
+}

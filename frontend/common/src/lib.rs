@@ -1,0 +1,143 @@
+//! # GIL Lab in the browser: the bookkeeping both wasm modules share
+//!
+//! Browsers expose neither CPU time nor per-core load, and in the worker-based paths no single
+//! Rust call runs the whole scenario. This crate holds the pure pieces the page and the engine
+//! both need:
+//!
+//! - [`estimate_cores`]: per-core utilisation *estimated* from what the lanes were doing;
+//! - [`assemble`]: a [`RunReport`] from the spans and outcomes the workers streamed back (also
+//!   used for the partial report that grows live and survives Stop);
+//! - [`lanes_for`]: the lanes a scenario's parameters describe, labelled as the native side
+//!   labels them.
+//!
+//! ```
+//! use gil_lab::trace::{Span, SpanState};
+//! let spans = [Span { lane: 0, task: None, state: SpanState::Running, start_us: 0, end_us: 1000 }];
+//! let cores = gil_lab_browser::estimate_cores(&spans, 1000, 2);
+//! assert!(cores.iter().all(|c| c.busy.len() == 2));
+//! ```
+
+mod assemble;
+
+pub use assemble::{LiveRun, OpenSpan, RawRun, assemble, lanes_for, machine};
+
+use gil_lab::trace::{CoreSample, Span, SpanState};
+
+/// Number of samples the estimated per-core chart is cut into.
+const SAMPLES: u64 = 100;
+/// Shortest sample: finer than this the estimate only shows noise.
+const MIN_SAMPLE_US: u64 = 5_000;
+
+/// Per-core load estimated from lane activity: each lane's `Running` time goes to core
+/// `lane % cores` (as an OS would keep a busy thread on one core), and whatever exceeds a full
+/// core spills onto the least busy ones. With a classic GIL this shows the threads' one core of
+/// work shared between cores, as `/proc/stat` shows it natively.
+pub fn estimate_cores(spans: &[Span], wall_us: u64, cores: u32) -> Vec<CoreSample> {
+    let cores = cores.max(1) as usize;
+    if wall_us == 0 {
+        return Vec::new();
+    }
+    let width = (wall_us / SAMPLES).max(MIN_SAMPLE_US);
+    let count = wall_us.div_ceil(width);
+    let mut load = vec![vec![0f64; cores]; count as usize];
+    for s in spans.iter().filter(|s| s.state == SpanState::Running) {
+        let end = s.end_us.min(wall_us);
+        let mut t = s.start_us;
+        while t < end {
+            let k = t / width;
+            let bucket_end = ((k + 1) * width).min(end);
+            if let Some(row) = load.get_mut(k as usize) {
+                row[s.lane as usize % cores] += (bucket_end - t) as f64;
+            }
+            t = bucket_end;
+        }
+    }
+    load.into_iter()
+        .enumerate()
+        .map(|(k, row)| {
+            let start = k as u64 * width;
+            let end = (start + width).min(wall_us);
+            let len = (end - start).max(1) as f64;
+            let mut busy: Vec<f64> = row.iter().map(|x| x / len).collect();
+            spill(&mut busy);
+            CoreSample {
+                start_us: start,
+                end_us: end,
+                busy: busy.iter().map(|b| b.clamp(0.0, 1.0) as f32).collect(),
+            }
+        })
+        .collect()
+}
+
+/// Moves load above 1.0 on any core to the least busy cores.
+fn spill(busy: &mut [f64]) {
+    let extra: f64 = busy.iter().map(|b| (b - 1.0).max(0.0)).sum();
+    if extra <= 0.0 {
+        return;
+    }
+    for b in busy.iter_mut() {
+        *b = b.min(1.0);
+    }
+    let mut left = extra;
+    while left > 1e-9 {
+        let Some((i, _)) = busy
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b < 1.0)
+            .min_by(|a, b| a.1.total_cmp(b.1))
+        else {
+            break;
+        };
+        let room = 1.0 - busy[i];
+        let put = room.min(left);
+        busy[i] += put;
+        left -= put;
+    }
+}
+
+/// Total `Running` time of every lane: the CPU time estimate in the browser.
+pub fn running_us(spans: &[Span]) -> u64 {
+    spans
+        .iter()
+        .filter(|s| s.state == SpanState::Running)
+        .map(Span::duration_us)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lane: u32, a: u64, b: u64) -> Span {
+        Span {
+            lane,
+            task: None,
+            state: SpanState::Running,
+            start_us: a,
+            end_us: b,
+        }
+    }
+
+    #[test]
+    fn two_parallel_lanes_fill_two_cores() {
+        let c = estimate_cores(&[run(0, 0, 1_000_000), run(1, 0, 1_000_000)], 1_000_000, 2);
+        assert!(c.iter().all(|s| s.busy.iter().all(|b| *b > 0.99)));
+    }
+
+    #[test]
+    fn overflow_spills_to_idle_core() {
+        // Lanes 0 and 2 both map to core 0 of 2.
+        let c = estimate_cores(&[run(0, 0, 1_000_000), run(2, 0, 1_000_000)], 1_000_000, 2);
+        assert!(c.iter().all(|s| s.busy[1] > 0.99));
+    }
+
+    #[test]
+    fn alternating_lanes_share_one_core_of_work() {
+        let spans: Vec<Span> = (0..100)
+            .map(|k| run(k % 2, k as u64 * 10_000, (k as u64 + 1) * 10_000))
+            .collect();
+        let c = estimate_cores(&spans, 1_000_000, 2);
+        let total: f32 = c.iter().map(|s| s.busy.iter().sum::<f32>()).sum();
+        assert!((total / c.len() as f32 - 1.0).abs() < 0.05, "{total}");
+    }
+}

@@ -1,0 +1,300 @@
+// The engine's host: a dedicated module Worker the page talks to. Nothing heavy ever runs on the
+// page's main thread; the page only draws what this worker streams back.
+//
+// Two paths:
+// - 'mt' (page cross-origin isolated, threads): the threaded engine, one shared wasm memory,
+//   a wasm-bindgen-rayon pool and the core's own Gil. This worker polls it for spans and
+//   performs the downloads its lanes ask for (fetch + modelled wait + OPFS are asynchronous).
+// - 'workers' (processes; threads when not isolated): one fresh lane Worker with its own plain
+//   engine instance per lane. Processes pay their real start cost (a `starting` span); threads
+//   of a non-isolated page get their GIL from the broker below, by message.
+
+import { absNow, download } from './io.js';
+
+const post = (m) => postMessage(m);
+let batch = [];
+let flushTimer = null;
+
+function emit(ev) {
+  batch.push(ev);
+  if (!flushTimer) flushTimer = setTimeout(flush, 50);
+}
+function flush() {
+  flushTimer = null;
+  if (batch.length) post({ type: 'events', events: batch });
+  batch = [];
+}
+function finish(msg) {
+  flush();
+  post(msg);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The message-passing GIL (CPython's ceval_gil.c rules, one lane = one thread).
+class Broker {
+  constructor(intervalMs, send) {
+    this.interval = intervalMs;
+    this.send = send;
+    this.holder = null;
+    this.last = null;
+    this.switches = 0;
+    this.drops = 0;
+    this.dropSent = false;
+    this.waiters = [];
+  }
+  take(lane) {
+    if (this.holder === null && this.waiters.length === 0) return this.grant(lane, false);
+    const w = { lane, saved: this.switches, timer: null };
+    this.waiters.push(w);
+    this.arm(w);
+  }
+  // A waiter waits one switch interval; if no switch happened meanwhile it sets the drop
+  // request, which the holder sees at its next check point.
+  arm(w) {
+    w.timer = setTimeout(() => {
+      if (!this.waiters.includes(w)) return;
+      if (this.holder !== null && this.switches === w.saved && !this.dropSent) {
+        this.dropSent = true;
+        this.drops++;
+        this.send(this.holder, { type: 'drop' });
+      }
+      w.saved = this.switches;
+      this.arm(w);
+    }, this.interval);
+  }
+  // Forced switching falls out of the queue: the lane that dropped the GIL asks again behind
+  // the waiter that now gets it, so it cannot take it straight back.
+  release(lane) {
+    if (this.holder !== lane) return;
+    this.holder = null;
+    this.dropSent = false;
+    const w = this.waiters.shift();
+    if (w) {
+      clearTimeout(w.timer);
+      this.grant(w.lane, true);
+    }
+  }
+  grant(lane, waited) {
+    this.holder = lane;
+    if (this.last !== lane) {
+      this.last = lane;
+      this.switches++;
+    }
+    this.send(lane, { type: 'granted', waited });
+  }
+  stop() {
+    for (const w of this.waiters) clearTimeout(w.timer);
+    this.waiters = [];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker-based runs.
+
+function laneWorker() {
+  return new Worker(new URL('./lane.js', import.meta.url), { type: 'module' });
+}
+
+function startLane(w) {
+  return new Promise((resolve, reject) => {
+    w.onmessage = ({ data }) => {
+      if (data.type === 'ready') resolve(data.at_ms);
+      else if (data.type === 'failed') reject(new Error(data.message));
+    };
+    w.onerror = (e) => reject(new Error(`a lane worker failed to start: ${e.message || 'script error'}`));
+    w.postMessage({ type: 'init' });
+  });
+}
+
+/** Which tasks each lane gets when it asks for work. */
+function dispatcher(run) {
+  const m = run.params.model;
+  const tasks = run.tasks.map(([id, task]) => ({ id, task }));
+  const workers = m.kind === 'sequential' ? 1 : m.workers;
+  if (m.kind === 'processes') {
+    // `Process(target=...)`: each process gets its share up front (round robin), once.
+    const shares = Array.from({ length: workers }, (_, w) => tasks.filter((_, i) => i % workers === w));
+    const given = new Set();
+    return (lane) => {
+      if (given.has(lane)) return [];
+      given.add(lane);
+      return shares[lane] || [];
+    };
+  }
+  if (m.kind === 'pool') {
+    // `Pool.map`: free processes pull the next chunk.
+    const size = Math.max(1, m.chunksize);
+    const chunks = [];
+    for (let i = 0; i < tasks.length; i += size) chunks.push(tasks.slice(i, i + size));
+    return () => chunks.shift() || [];
+  }
+  // Threads pull one task at a time from a queue; the main thread runs them in order.
+  const queue = tasks.slice();
+  return () => (queue.length ? [queue.shift()] : []);
+}
+
+let lanes = [];
+let broker = null;
+
+async function runWorkers(run) {
+  const m = run.params.model;
+  const count = m.kind === 'sequential' ? 1 : m.workers;
+  const isProcess = m.kind === 'processes' || m.kind === 'pool';
+  const mode = m.kind === 'threads' ? (m.gil === 'classic' ? 'broker' : 'free') : 'own';
+  const workload = run.params.workload;
+  const latency = workload.latency_ms ?? 0;
+  const bandwidth = workload.bandwidth_kbps ?? 1e9;
+  const next = dispatcher(run);
+  const created = [];
+  let epoch;
+
+  const ws = Array.from({ length: count }, () => laneWorker());
+  lanes = ws;
+  if (isProcess) {
+    // The clock starts before the processes: their start cost is part of the run.
+    epoch = absNow();
+    post({ type: 'started', epoch_ms: epoch });
+    for (let i = 0; i < count; i++) created.push(absNow());
+  }
+  let ready;
+  try {
+    ready = await Promise.all(ws.map(startLane));
+  } catch (e) {
+    ws.forEach((w) => w.terminate());
+    throw e;
+  }
+  if (!isProcess) {
+    // Python threads start in well under a millisecond; the Workers standing in for them were
+    // started before the clock, so their start cost is not charged to the run.
+    epoch = absNow();
+    post({ type: 'started', epoch_ms: epoch });
+  }
+  const toUs = (ms) => Math.max(0, Math.round((ms - epoch) * 1000));
+  if (isProcess) {
+    ready.forEach((r, lane) => {
+      emit({ type: 'span', span: { lane, state: 'starting', start_us: toUs(created[lane]), end_us: toUs(r) } });
+    });
+  }
+  const send = (lane, msg) => ws[lane].postMessage(msg);
+  broker = mode === 'broker' ? new Broker(m.switch_interval_us / 1000, send) : null;
+
+  let finished = 0;
+  let lastEnd = 0;
+  return new Promise((resolve, reject) => {
+    ws.forEach((w, lane) => {
+      w.onerror = (e) => reject(new Error(`lane ${lane + 1} crashed: ${e.message || 'script error'}`));
+      w.onmessage = ({ data }) => {
+        switch (data.type) {
+          case 'span':
+          case 'open':
+          case 'progress':
+          case 'outcome':
+            emit(data);
+            break;
+          case 'take':
+            broker.take(lane);
+            break;
+          case 'release':
+            broker.release(lane);
+            break;
+          case 'next':
+            send(lane, { type: 'work', tasks: next(lane) });
+            break;
+          case 'finished':
+            lastEnd = Math.max(lastEnd, data.at_us);
+            w.terminate();
+            if (++finished === count) {
+              const notes = [];
+              if (broker && broker.switches > 1) {
+                notes.push(`The GIL changed hands ${broker.switches} times (${broker.drops} drop requests after a ${m.switch_interval_us / 1000} ms wait), granted by messages between workers.`);
+              }
+              if (broker) broker.stop();
+              resolve({ wall_us: toUs(absNow()), notes });
+            }
+            break;
+          case 'failed':
+            reject(new Error(data.message));
+            break;
+        }
+      };
+      send(lane, { type: 'start', cfg: { lane, mode, epoch_ms: epoch, latency_ms: latency, bandwidth_kbps: bandwidth } });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared-memory threads (cross-origin isolated pages).
+
+let mt = null; // the threaded engine module, once loaded
+let poolSize = 0;
+
+async function loadMt(threads) {
+  if (!mt) {
+    const mod = await import('../engine/threaded/gil_lab_engine.js');
+    await mod.default();
+    mt = mod;
+  }
+  if (poolSize === 0) {
+    await mt.initThreadPool(threads);
+    poolSize = threads;
+  }
+  return poolSize;
+}
+
+async function runMt(run) {
+  const m = run.params.model;
+  const need = m.workers + 2;
+  if (poolSize && poolSize < need) throw new Error('restart-needed');
+  await loadMt(Math.max(need, run.cores + 2));
+  const w = run.params.workload;
+  const epoch = absNow();
+  post({ type: 'started', epoch_ms: epoch });
+  mt.mt_start(run.scenario, JSON.stringify(run.params), JSON.stringify(run.images), epoch, run.cores, run.browser);
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const p = JSON.parse(mt.mt_poll());
+      for (const ev of p.events || []) emit(ev);
+      for (const req of p.io || []) {
+        download(req.url, req.file_name, w.latency_ms ?? 0, w.bandwidth_kbps ?? 1e9).then(
+          (r) => mt.mt_io_done(req.id, true, r.file, r.bytes, ''),
+          (e) => mt.mt_io_done(req.id, false, '', 0, String(e.message || e)),
+        );
+      }
+      if (p.report) {
+        clearInterval(timer);
+        resolve(p.report);
+      }
+    }, 4);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+onmessage = async ({ data }) => {
+  if (data.type === 'probe') {
+    // For the benchmark: the threaded engine's own scaling on `threads` threads.
+    try {
+      await loadMt(Math.max(3, data.threads + 1));
+      post({ type: 'probe', ms: mt.mt_alloc_probe(data.threads, data.n) });
+    } catch (e) {
+      post({ type: 'error', message: String(e.message || e) });
+    }
+    return;
+  }
+  if (data.type !== 'run') return;
+  const run = data.run;
+  try {
+    if (run.path === 'mt') {
+      const report = await runMt(run);
+      finish({ type: 'done', report, pool: poolSize });
+    } else {
+      const raw = await runWorkers(run);
+      finish({ type: 'done', raw });
+    }
+  } catch (e) {
+    lanes.forEach((w) => w.terminate());
+    finish({ type: 'error', message: String(e.message || e) });
+  }
+};
+
+post({ type: 'hello', isolated: self.crossOriginIsolated === true });

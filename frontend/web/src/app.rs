@@ -1,0 +1,527 @@
+//! The components: the full lab page and the compact embed view.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use gil_lab::runner::build_tasks;
+use gil_lab::scenario::{Model, Params, SCENARIOS, Workload};
+use gil_lab::trace::RunReport;
+use gil_lab::view;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::files;
+use crate::form::{self, Fields, QUICK_INCREMENTS, QUICK_N};
+use crate::runtime::{self, Update};
+
+thread_local! {
+    /// Wall time of the last sequential run per workload (`n`, tasks, …): the speed-up's base.
+    static BASELINES: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+    static TIMER: RefCell<Option<Closure<dyn FnMut()>>> = const { RefCell::new(None) };
+}
+
+fn baseline_key(p: &Params) -> String {
+    serde_json::to_string(&(&p.workload, p.tasks)).unwrap_or_default()
+}
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a page has a window")
+}
+
+fn isolated() -> bool {
+    js_sys::Reflect::get(&window(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+fn cores() -> u32 {
+    (window().navigator().hardware_concurrency() as u32).max(1)
+}
+
+fn browser() -> String {
+    let ua = window().navigator().user_agent().unwrap_or_default();
+    for (key, name) in [("Firefox/", "Firefox"), ("Chrome/", "Chromium"), ("Version/", "Safari")] {
+        if let Some(i) = ua.find(key) {
+            let v: String = ua[i + key.len()..].chars().take_while(char::is_ascii_digit).collect();
+            return format!("{name} {v}");
+        }
+    }
+    "a browser".to_owned()
+}
+
+fn image_urls() -> Vec<String> {
+    let base = window()
+        .document()
+        .and_then(|d| d.base_uri().ok().flatten())
+        .unwrap_or_default();
+    (1..=gil_lab::scenario::IMAGES)
+        .filter_map(|k| {
+            web_sys::Url::new_with_base(&format!("img/photo-{k}.jpg"), &base)
+                .ok()
+                .map(|u| u.href())
+        })
+        .collect()
+}
+
+fn mode_sentence(isolated: bool) -> &'static str {
+    if isolated {
+        "This page is cross-origin isolated, so threads here share one memory and take turns on a real GIL, just as in CPython; processes are separate workers."
+    } else {
+        "This page is not cross-origin isolated (its host sends no COOP/COEP headers), so each thread runs in its own worker and the GIL is passed between them by messages, with CPython's rules; processes are separate workers either way."
+    }
+}
+
+/// Test and embedding hooks: the last finished report and the run state, on `window`.
+fn publish(state: &str, report: Option<&RunReport>) {
+    let w = window();
+    let _ = js_sys::Reflect::set(&w, &"__gilLabState".into(), &state.into());
+    if let Some(r) = report {
+        let _ = js_sys::Reflect::set(&w, &"__gilLabLastReport".into(), &r.to_json().into());
+    }
+}
+
+fn query() -> Vec<(String, String)> {
+    let search = window().location().search().unwrap_or_default();
+    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let entries = js_sys::try_iter(&params).ok().flatten();
+    if let Some(it) = entries {
+        for pair in it.flatten() {
+            let arr: js_sys::Array = pair.unchecked_into();
+            out.push((
+                arr.get(0).as_string().unwrap_or_default(),
+                arr.get(1).as_string().unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+fn get<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// Everything the page shows, as signals.
+#[derive(Clone, Copy)]
+struct Ui {
+    scenario: RwSignal<String>,
+    fields: RwSignal<Fields>,
+    error: RwSignal<Option<String>>,
+    status: RwSignal<String>,
+    report: RwSignal<Option<RunReport>>,
+    pinned: RwSignal<Option<RunReport>>,
+    running: RwSignal<bool>,
+}
+
+impl Ui {
+    fn new(scenario: String, fields: Fields) -> Self {
+        Self {
+            scenario: RwSignal::new(scenario),
+            fields: RwSignal::new(fields),
+            error: RwSignal::new(None),
+            status: RwSignal::new(String::new()),
+            report: RwSignal::new(None),
+            pinned: RwSignal::new(None),
+            running: RwSignal::new(false),
+        }
+    }
+
+    fn run(self) {
+        if self.running.get_untracked() {
+            return;
+        }
+        self.error.set(None);
+        let name = self.scenario.get_untracked();
+        let sc = match form::scenario(&name) {
+            Ok(s) => s,
+            Err(e) => return self.error.set(Some(e)),
+        };
+        let params = match self.fields.with_untracked(|f| f.params(sc)) {
+            Ok(p) => p,
+            Err(e) => return self.error.set(Some(e)),
+        };
+        let iso = isolated();
+        let path = match runtime::path_for(&params, iso) {
+            Ok(p) => p,
+            Err(e) => return self.error.set(Some(e)),
+        };
+        let tasks = build_tasks(&params, &image_urls());
+        let ui = self;
+        runtime::set_listener(move |u| ui.on_update(u));
+        match runtime::start(sc.name, params, tasks, path, &image_urls(), cores(), &browser(), iso) {
+            Ok(()) => {
+                self.running.set(true);
+                self.status.set(format!("Running {}…", sc.name));
+                publish("running", None);
+                start_timer(self);
+            }
+            Err(e) => self.error.set(Some(e)),
+        }
+    }
+
+    fn stop(self) {
+        if let Some(r) = runtime::stop() {
+            publish("stopped", Some(&r));
+            self.report.set(Some(r));
+        }
+        self.running.set(false);
+        self.status
+            .set("Stopped: every worker was terminated; the trace so far stays on screen.".into());
+    }
+
+    fn on_update(self, u: Update) {
+        match u {
+            Update::Progress => {}
+            Update::Finished(mut r) => {
+                let key = baseline_key(&r.params);
+                if matches!(r.params.model, Model::Sequential) {
+                    BASELINES.with(|b| b.borrow_mut().insert(key, r.wall_us));
+                } else if gil_lab::scenario::find(&r.scenario).is_some_and(|s| s.baseline.is_some())
+                {
+                    r.baseline_wall_us = BASELINES.with(|b| b.borrow().get(&key).copied());
+                }
+                self.status.set(format!(
+                    "Finished {} in {}.",
+                    r.scenario,
+                    view::format_duration(r.wall_us)
+                ));
+                publish("done", Some(&r));
+                self.report.set(Some(r));
+                self.running.set(false);
+            }
+            Update::Failed(e) => {
+                self.error.set(Some(e));
+                self.running.set(false);
+                publish("error", None);
+            }
+        }
+    }
+
+    /// Runs the sequential version with the same workload, for the speed-up.
+    fn run_baseline(self) {
+        let Some(base) = form::scenario(&self.scenario.get_untracked())
+            .ok()
+            .and_then(|s| s.baseline)
+        else {
+            return;
+        };
+        self.fields.update(|f| f.workers.clear());
+        self.scenario.set(base.to_owned());
+        self.run();
+    }
+}
+
+/// Redraws the growing picture a few times a second while a run is on.
+fn start_timer(ui: Ui) {
+    TIMER.with(|t| {
+        if t.borrow().is_some() {
+            return;
+        }
+        let cb = Closure::<dyn FnMut()>::new(move || {
+            if runtime::running() {
+                if let Some(r) = runtime::snapshot() {
+                    ui.report.set(Some(r));
+                }
+            }
+        });
+        let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
+            cb.as_ref().unchecked_ref(),
+            250,
+        );
+        *t.borrow_mut() = Some(cb);
+    });
+}
+
+fn open_report(ui: Ui, fut: impl std::future::Future<Output = Result<RunReport, String>> + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match fut.await {
+            Ok(r) => {
+                ui.error.set(None);
+                ui.status.set(format!(
+                    "Opened a report of {} from {}.",
+                    r.scenario, r.machine.platform
+                ));
+                publish("opened", Some(&r));
+                ui.report.set(Some(r));
+            }
+            Err(e) => ui.error.set(Some(e)),
+        }
+    });
+}
+
+/// The picture and summary of one report.
+#[component]
+fn Picture(#[prop(into)] report: Signal<Option<RunReport>>, compact: bool) -> impl IntoView {
+    let svg = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| view::layout(r).to_svg())));
+    let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(view::text_summary)));
+    let hint = Memo::new(move |_| {
+        report.with(|r| {
+            r.as_ref().and_then(|r| {
+                let wants = gil_lab::scenario::find(&r.scenario).and_then(|s| s.baseline);
+                (wants.is_some() && r.baseline_wall_us.is_none()).then(|| {
+                    format!(
+                        "No speed-up yet: run {} with the same n and tasks first, then this one again.",
+                        wants.unwrap_or_default()
+                    )
+                })
+            })
+        })
+    });
+    view! {
+        <div class="picture">
+            {move || match svg.get() {
+                Some(s) => view! { <div class="svg" inner_html=s></div> }.into_any(),
+                None => view! { <div class="svg empty">"Press Run: the timeline appears here and grows as the workers report."</div> }.into_any(),
+            }}
+            <p class="estimate">"Per-core load in a browser is estimated from what the workers were doing: browsers do not expose per-core load."</p>
+            {move || hint.get().map(|h| view! { <p class="hint">{h}</p> })}
+            {move || (!compact).then(|| summary.get().map(|s| view! { <pre class="summary">{s}</pre> }))}
+            {move || compact.then(|| summary.get().map(|s| {
+                let short: String = s.lines().take(4).collect::<Vec<_>>().join("\n");
+                view! { <pre class="summary">{short}</pre> }
+            }))}
+        </div>
+    }
+}
+
+fn field(label: &'static str, ui: Ui, get: fn(&Fields) -> String, set: fn(&mut Fields, String), help: &'static str) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input type="text" inputmode="decimal" placeholder="default"
+                prop:value=move || ui.fields.with(get)
+                on:input=move |ev| { let v = event_target_value(&ev); ui.fields.update(|f| set(f, v)); }
+            />
+            <small>{help}</small>
+        </label>
+    }
+}
+
+/// The full lab page.
+#[component]
+fn Lab(ui: Ui) -> impl IntoView {
+    let iso = isolated();
+    let scenario = Memo::new(move |_| form::scenario(&ui.scenario.get()).ok());
+    let defaults = Memo::new(move |_| scenario.get().map(|s| s.defaults()));
+    let python = Memo::new(move |_| scenario.get().map(|s| s.python_code()).unwrap_or_default());
+    let is_sum = move || defaults.get().is_some_and(|p| matches!(p.workload, Workload::SumPowers { .. }));
+    let is_io = move || defaults.get().is_some_and(|p| matches!(p.workload, Workload::Download { .. }));
+    let is_threads = move || defaults.get().is_some_and(|p| matches!(p.model, Model::Threads { .. } | Model::Race { .. }));
+    let is_race = move || defaults.get().is_some_and(|p| matches!(p.model, Model::Race { .. }));
+    let has_workers = move || defaults.get().is_some_and(|p| !matches!(p.model, Model::Sequential));
+
+    let options = SCENARIOS
+        .iter()
+        .map(|s| view! { <option value=s.name>{s.name}" — "{s.summary}</option> })
+        .collect_view();
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let current: Signal<Option<RunReport>> = ui.report.into();
+    let pinned: Signal<Option<RunReport>> = ui.pinned.into();
+
+    view! {
+        <header>
+            <h1>"GIL Lab"</h1>
+            <p class="tagline">"Why Python threads don't speed up CPU-bound code, why they do speed up waiting, and why processes do: run the lesson's demos and watch each thread."</p>
+            <p class="mode" data-isolated=iso.to_string()>{mode_sentence(iso)}</p>
+        </header>
+        <main class="lab">
+            <section class="controls">
+                <label class="field wide">
+                    <span>"Demo"</span>
+                    <select id="scenario" prop:value=move || ui.scenario.get()
+                        on:change=move |ev| { ui.scenario.set(event_target_value(&ev)); ui.error.set(None); }>
+                        {options}
+                    </select>
+                </label>
+                <p class="lesson">{move || scenario.get().map(|s| s.lesson)}</p>
+                <div class="presets">
+                    <Show when=is_sum>
+                        <button id="quick" on:click=move |_| ui.fields.update(|f| f.n = QUICK_N.into())>"Quick size (n = 2000)"</button>
+                        <button id="lesson" on:click=move |_| ui.fields.update(|f| f.n = gil_lab::scenario::LESSON_N.to_string())>"Lesson size (n = 10000)"</button>
+                    </Show>
+                    <Show when=is_race>
+                        <button on:click=move |_| ui.fields.update(|f| f.increments = QUICK_INCREMENTS.into())>"Quick size (100,000 each)"</button>
+                        <button on:click=move |_| ui.fields.update(|f| f.increments.clear())>"Lesson size (1,000,000 each)"</button>
+                    </Show>
+                </div>
+                <div class="fields">
+                    <Show when=is_sum>{field("n", ui, |f| f.n.clone(), |f, v| f.n = v, "sum_powers(n), 0 to 50000")}</Show>
+                    {field("tasks", ui, |f| f.tasks.clone(), |f, v| f.tasks = v, "1 to 256")}
+                    <Show when=has_workers>{field("workers", ui, |f| f.workers.clone(), |f, v| f.workers = v, "threads or processes, 1 to 64")}</Show>
+                    <Show when=is_threads>
+                        <label class="field">
+                            <span>"GIL"</span>
+                            <select id="gil" prop:value=move || ui.fields.with(|f| f.gil.clone())
+                                on:change=move |ev| { let v = event_target_value(&ev); ui.fields.update(|f| f.gil = v); }>
+                                <option value="">"as the demo says"</option>
+                                <option value="classic">"classic (CPython's default)"</option>
+                                <option value="free">"free-threaded (3.13t, no GIL)"</option>
+                            </select>
+                            <small>"one thread at a time, or none"</small>
+                        </label>
+                        {field("switch interval, ms", ui, |f| f.interval_ms.clone(), |f, v| f.interval_ms = v, "sys.setswitchinterval; default 5")}
+                    </Show>
+                    <Show when=is_io>
+                        {field("server latency, ms", ui, |f| f.latency_ms.clone(), |f, v| f.latency_ms = v, "time to first byte, modelled")}
+                        {field("bandwidth, kbit/s", ui, |f| f.bandwidth_kbps.clone(), |f, v| f.bandwidth_kbps = v, "per connection, modelled")}
+                    </Show>
+                    <Show when=is_race>{field("increments", ui, |f| f.increments.clone(), |f, v| f.increments = v, "per worker")}</Show>
+                </div>
+                <p class="defaults">{move || defaults.get().map(|p| format!("Defaults: {}", view::describe_params(&p)))}</p>
+                {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <div class="buttons">
+                    <button id="run" class="primary" disabled=move || ui.running.get() on:click=move |_| ui.run()>"Run"</button>
+                    <button id="stop" disabled=move || !ui.running.get() on:click=move |_| ui.stop()>"Stop"</button>
+                    <Show when=move || scenario.get().is_some_and(|s| s.baseline.is_some())>
+                        <button id="baseline" disabled=move || ui.running.get() on:click=move |_| ui.run_baseline()>"Run the sequential version"</button>
+                    </Show>
+                </div>
+                <p class="status" aria-live="polite">{move || ui.status.get()}</p>
+                <div class="buttons small">
+                    <button id="pin" disabled=move || ui.report.with(Option::is_none) on:click=move |_| ui.pinned.set(ui.report.get_untracked())>"Keep for comparison"</button>
+                    <Show when=move || ui.pinned.with(Option::is_some)>
+                        <button on:click=move |_| ui.pinned.set(None)>"Close comparison"</button>
+                    </Show>
+                    <button id="dl-json" disabled=move || ui.report.with(Option::is_none) on:click=move |_| {
+                        if let Some(r) = ui.report.get_untracked() { let _ = files::download(&format!("{}.report.json", r.scenario), "application/json", &r.to_json()); }
+                    }>"Download JSON"</button>
+                    <button id="dl-svg" disabled=move || ui.report.with(Option::is_none) on:click=move |_| {
+                        if let Some(r) = ui.report.get_untracked() { let _ = files::download(&format!("{}.svg", r.scenario), "image/svg+xml", &view::layout(&r).to_svg()); }
+                    }>"Download SVG"</button>
+                    <button on:click=move |_| { if let Some(i) = file_input.get() { i.click(); } }>"Open a report…"</button>
+                    <input id="open-report" type="file" accept=".json,application/json" hidden node_ref=file_input
+                        on:change=move |ev| {
+                            let input: web_sys::HtmlInputElement = event_target(&ev);
+                            if let Some(f) = input.files().and_then(|l| l.get(0)) { open_report(ui, files::read_file(f)); }
+                            input.set_value("");
+                        }/>
+                </div>
+                <p class="drop-hint">"…or drop a report written by "<code>"gil-lab run --json"</code>" anywhere on the page."</p>
+            </section>
+            <section class="code">
+                <h2>"The Python this runs"</h2>
+                <pre><code>{move || python.get()}</code></pre>
+            </section>
+        </main>
+        <section class="pictures" class:compare=move || ui.pinned.with(Option::is_some)>
+            <Show when=move || ui.pinned.with(Option::is_some)>
+                <div class="column"><h2>"Kept for comparison"</h2><Picture report=pinned compact=false/></div>
+            </Show>
+            <div class="column">
+                <Show when=move || ui.pinned.with(Option::is_some)><h2>"Current"</h2></Show>
+                <Picture report=current compact=false/>
+            </div>
+        </section>
+        <footer>"GIL Lab runs every demo on Web Workers in this page; nothing is sent anywhere."</footer>
+    }
+}
+
+/// The compact view for an `<iframe>`: one demo, Run/Stop, the picture, a short summary.
+#[component]
+fn Embed(ui: Ui) -> impl IntoView {
+    let iso = isolated();
+    let current: Signal<Option<RunReport>> = ui.report.into();
+    let title = move || form::scenario(&ui.scenario.get()).map(|s| s.summary).unwrap_or_default();
+    view! {
+        <div class="embed">
+            <p class="embed-title"><strong>{move || ui.scenario.get()}</strong>": "{title}</p>
+            {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div class="buttons">
+                <button id="run" class="primary" disabled=move || ui.running.get() on:click=move |_| ui.run()>"Run"</button>
+                <button id="stop" disabled=move || !ui.running.get() on:click=move |_| ui.stop()>"Stop"</button>
+                <span class="status">{move || ui.status.get()}</span>
+            </div>
+            <Picture report=current compact=true/>
+            <p class="mode small">{mode_sentence(iso)}</p>
+        </div>
+    }
+}
+
+/// Mounts the page: the lab, or the embed view with `?embed=<scenario>`.
+pub fn mount() {
+    console_hook();
+    let q = query();
+    let embed = get(&q, "embed").map(str::to_owned);
+    let name = embed
+        .clone()
+        .or_else(|| get(&q, "scenario").map(str::to_owned))
+        .unwrap_or_else(|| "cpu-threads".to_owned());
+    let mut fields = Fields::from_query(&q);
+    if fields.n.is_empty() && get(&q, "n").is_none() {
+        fields.n = QUICK_N.to_owned();
+    }
+    if name == "race" && fields.increments.is_empty() {
+        fields.increments = QUICK_INCREMENTS.to_owned();
+    }
+    let known = form::scenario(&name);
+    let ui_name = if known.is_ok() { name.clone() } else { "cpu-threads".to_owned() };
+    let report_url = get(&q, "report").map(str::to_owned);
+    publish("idle", None);
+    let body = window()
+        .document()
+        .and_then(|d| d.body())
+        .expect("a page has a body");
+    if embed.is_some() {
+        let _ = body.class_list().add_1("embedded");
+    }
+    let is_embed = embed.is_some();
+    leptos::mount::mount_to_body(move || {
+        let ui = Ui::new(ui_name.clone(), fields.clone());
+        if let Err(e) = &known {
+            ui.error.set(Some(e.clone()));
+        } else if let Err(e) = ui.fields.with_untracked(|f| f.params(known.as_ref().map(|s| *s).expect("known"))) {
+            ui.error.set(Some(e));
+        }
+        if let Some(url) = report_url.clone() {
+            open_report(ui, async move { files::fetch_report(&url).await });
+        }
+        install_drop(ui);
+        runtime::warm_up();
+        if is_embed {
+            view! { <Embed ui=ui/> }.into_any()
+        } else {
+            view! { <Lab ui=ui/> }.into_any()
+        }
+    })
+    .forget();
+}
+
+/// Drag and drop of a report anywhere on the page.
+fn install_drop(ui: Ui) {
+    let Some(body) = window().document().and_then(|d| d.body()) else {
+        return;
+    };
+    let over = Closure::<dyn FnMut(web_sys::DragEvent)>::new(|ev: web_sys::DragEvent| ev.prevent_default());
+    let drop = Closure::<dyn FnMut(web_sys::DragEvent)>::new(move |ev: web_sys::DragEvent| {
+        ev.prevent_default();
+        let file = ev.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0));
+        if let Some(f) = file {
+            open_report(ui, files::read_file(f));
+        }
+    });
+    let _ = body.add_event_listener_with_callback("dragover", over.as_ref().unchecked_ref());
+    let _ = body.add_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
+    over.forget();
+    drop.forget();
+}
+
+/// A Rust panic becomes a message on the page, never a silent blank page.
+fn console_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = format!("GIL Lab hit a bug: {info}");
+        web_sys::console::error_1(&msg.clone().into());
+        if let Some(doc) = window().document() {
+            if let Ok(p) = doc.create_element("p") {
+                p.set_class_name("error fatal");
+                p.set_text_content(Some(&msg));
+                if let Some(b) = doc.body() {
+                    let _ = b.prepend_with_node_1(&p);
+                }
+            }
+        }
+    }));
+}

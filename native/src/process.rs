@@ -1,0 +1,172 @@
+//! The parent side of a process run: one child `gil-lab __worker` per process, each with its own
+//! interpreter, GIL and memory, fed tasks over a pipe (see [`crate::worker`]).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+
+use gil_lab::exec::Env;
+use gil_lab::protocol::{FromWorker, ToWorker};
+use gil_lab::runner::{Dispatch, ProcessLauncher, ProcessPlan};
+use gil_lab::trace::{Span, SpanState};
+use gil_lab::workload::TaskOutcome;
+
+/// The hidden subcommand a child runs.
+pub const WORKER_SUBCOMMAND: &str = "__worker";
+
+/// Starts OS processes running this same binary.
+pub struct NativeProcesses {
+    /// The `gil-lab` executable.
+    pub exe: PathBuf,
+    /// The run's epoch, so children stamp spans on the parent's clock.
+    pub epoch_ns: u64,
+    /// Where downloads go.
+    pub out_dir: String,
+}
+
+fn send(stdin: &mut ChildStdin, msg: &ToWorker) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(msg).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    stdin.write_all(&line)?;
+    stdin.flush()
+}
+
+/// Where each process takes its next batch from.
+enum Feed<'a> {
+    Own(VecDeque<Vec<u32>>),
+    Shared(&'a Mutex<VecDeque<Vec<u32>>>),
+}
+
+impl Feed<'_> {
+    fn next(&mut self) -> Option<Vec<u32>> {
+        match self {
+            Feed::Own(q) => q.pop_front(),
+            Feed::Shared(q) => q.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front(),
+        }
+    }
+}
+
+impl NativeProcesses {
+    fn spawn(&self) -> std::io::Result<Child> {
+        Command::new(&self.exe)
+            .arg(WORKER_SUBCOMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    }
+
+    /// Drives one child until it has no more work; returns the outcomes it reported, with an
+    /// error for every task it was given but never finished.
+    fn drive(&self, lane: u32, mut child: Child, started_us: u64, mut feed: Feed<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
+        let mut outcomes = Vec::new();
+        let mut pending: Vec<u32> = Vec::new();
+        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return outcomes;
+        };
+        let mut next_batch = |stdin: &mut ChildStdin, pending: &mut Vec<u32>| {
+            let batch = if env.stop.load(Ordering::Relaxed) { None } else { feed.next() };
+            let msg = match batch {
+                Some(ids) => {
+                    pending.extend(&ids);
+                    ToWorker::Run { ids }
+                }
+                None => ToWorker::Exit,
+            };
+            send(stdin, &msg).is_ok()
+        };
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Ok(msg) = serde_json::from_str::<FromWorker>(&line) else { continue };
+            match msg {
+                FromWorker::Ready { at_us } => {
+                    env.sink.span(Span { lane, task: None, state: SpanState::Starting, start_us: started_us, end_us: at_us.max(started_us) });
+                    next_batch(&mut stdin, &mut pending);
+                }
+                FromWorker::Span(s) => env.sink.span(s),
+                FromWorker::Progress { task, done, total } => env.sink.progress(task, done, total),
+                FromWorker::TaskDone { id, outcome } => {
+                    pending.retain(|&p| p != id);
+                    env.sink.task_done(id);
+                    outcomes.push((id, outcome));
+                }
+                FromWorker::BatchDone => {
+                    next_batch(&mut stdin, &mut pending);
+                }
+            }
+        }
+        drop(stdin);
+        let status = child.wait();
+        if !pending.is_empty() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            let why = match status {
+                Ok(s) => format!("worker process exited ({s}) before finishing"),
+                Err(e) => format!("worker process could not be waited for: {e}"),
+            };
+            let detail = err.lines().last().map(|l| format!(": {l}")).unwrap_or_default();
+            for id in pending {
+                outcomes.push((id, TaskOutcome::Error { message: format!("{why}{detail}") }));
+            }
+        }
+        outcomes
+    }
+}
+
+impl ProcessLauncher for NativeProcesses {
+    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
+        let shared: Mutex<VecDeque<Vec<u32>>> = Mutex::new(match &plan.dispatch {
+            Dispatch::Chunks(chunks) => chunks.iter().map(|c| c.clone().collect()).collect(),
+            Dispatch::Fixed(_) => VecDeque::new(),
+        });
+        let results = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for (k, &lane) in plan.lanes.iter().enumerate() {
+                let feed = match &plan.dispatch {
+                    Dispatch::Fixed(shares) => {
+                        let mine = shares.get(k).cloned().unwrap_or_default();
+                        let ids = mine.iter().filter_map(|&i| plan.tasks.get(i as usize).map(|t| t.0)).collect();
+                        Feed::Own(VecDeque::from([ids]))
+                    }
+                    Dispatch::Chunks(_) => Feed::Shared(&shared),
+                };
+                let started_us = env.clock.now_us();
+                let init = ToWorker::Init { lane, epoch_ns: self.epoch_ns, tasks: plan.tasks.to_vec(), out_dir: self.out_dir.clone() };
+                let child = self.spawn().and_then(|mut c| {
+                    let stdin = c.stdin.as_mut().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
+                    send(stdin, &init)?;
+                    Ok(c)
+                });
+                let results = &results;
+                match child {
+                    Ok(child) => {
+                        scope.spawn(move || {
+                            let out = self.drive(lane, child, started_us, feed, env);
+                            results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(out);
+                        });
+                    }
+                    Err(e) => {
+                        let mut feed = feed;
+                        let mut failed = Vec::new();
+                        // A pool's other workers can still take the shared chunks; a fixed
+                        // share has nobody else, so it fails here.
+                        if let Feed::Own(_) = feed {
+                            while let Some(ids) = feed.next() {
+                                failed.extend(ids.into_iter().map(|id| (id, TaskOutcome::Error { message: format!("could not start worker process: {e}") })));
+                            }
+                        }
+                        results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(failed);
+                    }
+                }
+            }
+        });
+        let mut out = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+}

@@ -1,0 +1,78 @@
+//! The child side of a process run: `gil-lab __worker`, started by [`crate::process`] the way
+//! CPython's "spawn" start method starts a fresh interpreter. It reads [`ToWorker`] lines on
+//! stdin and answers [`FromWorker`] lines on stdout.
+
+use std::io::{BufRead, Write};
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, bail};
+use gil_lab::exec::{self, Env};
+use gil_lab::platform::Clock;
+use gil_lab::protocol::{FromWorker, ToWorker};
+use gil_lab::trace::{Span, TraceSink};
+use gil_lab::workload::SharedCounter;
+
+use crate::clock::MonoClock;
+use crate::download::NativeIo;
+
+/// Sends every span and progress report up the pipe as it happens.
+struct PipeSink<W: Write + Send> {
+    out: Mutex<W>,
+}
+
+impl<W: Write + Send> PipeSink<W> {
+    fn send(&self, msg: &FromWorker) {
+        let mut out = self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A closed pipe means the parent is gone; there is nobody left to tell.
+        if serde_json::to_writer(&mut *out, msg).is_ok() {
+            let _ = out.write_all(b"\n");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl<W: Write + Send> TraceSink for PipeSink<W> {
+    fn span(&self, span: Span) {
+        self.send(&FromWorker::Span(span));
+    }
+    fn progress(&self, task: u32, done: u64, total: u64) {
+        self.send(&FromWorker::Progress { task, done, total });
+    }
+}
+
+/// Runs the worker loop until `Exit` or end of input.
+pub fn main() -> anyhow::Result<()> {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let first = lines.next().context("no init message on stdin")??;
+    let ToWorker::Init { lane, epoch_ns, tasks, out_dir } =
+        serde_json::from_str(&first).context("bad init message")?
+    else {
+        bail!("the first message must be init");
+    };
+    let clock = MonoClock { epoch_ns };
+    let sink = PipeSink { out: Mutex::new(std::io::BufWriter::new(std::io::stdout())) };
+    sink.send(&FromWorker::Ready { at_us: clock.now_us() });
+
+    let io = NativeIo::new(out_dir.into())?;
+    let stop = AtomicBool::new(false);
+    let env = Env { clock: &clock, io: &io, sink: &sink, stop: &stop };
+    // This process's own memory: a "global" no other process can see.
+    let counter = SharedCounter::new();
+    for line in lines {
+        match serde_json::from_str::<ToWorker>(&line?).context("bad message")? {
+            ToWorker::Run { ids } => {
+                let batch: Vec<_> =
+                    tasks.iter().filter(|(id, _)| ids.contains(id)).cloned().collect();
+                for (id, outcome) in exec::run_sequential(lane, &batch, &counter, &env) {
+                    sink.send(&FromWorker::TaskDone { id, outcome });
+                }
+                sink.send(&FromWorker::BatchDone);
+            }
+            ToWorker::Exit => break,
+            ToWorker::Init { .. } => bail!("init sent twice"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Messages between a run's coordinator and one of its worker processes (a child `gil-lab`
+//! process over pipes natively, one JSON object per line; a fresh Web Worker in the browser).
+
+use serde::{Deserialize, Serialize};
+
+use crate::exec::Numbered;
+use crate::trace::Span;
+use crate::workload::TaskOutcome;
+
+/// Coordinator → worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// First message: who the worker is and what it may be asked to run.
+    Init {
+        /// The lane its spans go on.
+        lane: u32,
+        /// The run's epoch on the shared clock (natively `CLOCK_MONOTONIC` ns).
+        epoch_ns: u64,
+        /// Every task it may be given, by number.
+        tasks: Vec<Numbered>,
+        /// Where downloads are written (native only).
+        #[serde(default)]
+        out_dir: String,
+    },
+    /// Run these tasks, one after another, then answer `BatchDone`.
+    Run {
+        /// Task numbers.
+        ids: Vec<u32>,
+    },
+    /// No more work: exit.
+    Exit,
+}
+
+/// Worker → coordinator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "msg", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker's interpreter is up (ends its `starting` span).
+    Ready {
+        /// When, µs since the run's epoch.
+        at_us: u64,
+    },
+    /// A span ended.
+    Span(Span),
+    /// Progress inside a task.
+    Progress {
+        /// Task number.
+        task: u32,
+        /// Steps done.
+        done: u64,
+        /// Steps in all.
+        total: u64,
+    },
+    /// A task ended.
+    TaskDone {
+        /// Task number.
+        id: u32,
+        /// How.
+        outcome: TaskOutcome,
+    },
+    /// Every task of the last `Run` has ended.
+    BatchDone,
+}

@@ -1,0 +1,90 @@
+//! Colours and glyphs, chosen so that the picture reads for colour-blind learners and without
+//! colour at all.
+//!
+//! The span colours are from the Okabe–Ito palette, designed to stay distinguishable under the
+//! common colour-vision deficiencies. The two waiting states are also drawn as thinner bars
+//! than running, and the terminal gives every state its own character, so neither view relies
+//! on hue alone.
+
+use crate::trace::SpanState;
+
+/// Okabe–Ito blue: running Python code.
+pub const RUNNING: &str = "#0072B2";
+/// Okabe–Ito orange: waiting for the GIL.
+pub const GIL_WAIT: &str = "#E69F00";
+/// Okabe–Ito sky blue: waiting for I/O with the GIL released.
+pub const IO_WAIT: &str = "#56B4E9";
+/// Okabe–Ito reddish purple: starting up.
+pub const STARTING: &str = "#CC79A7";
+/// Okabe–Ito bluish green: busy fraction of a core.
+pub const CORE_BUSY: &str = "#009E73";
+
+/// Titles and labels (near black: 15.9:1 on white).
+pub const TEXT: &str = "#1A1A1A";
+/// Secondary text (axis numbers, notes): 7.0:1 on white, above WCAG AA for small text.
+pub const TEXT_MUTED: &str = "#555555";
+/// Axis lines.
+pub const AXIS: &str = "#444444";
+/// Background grid lines.
+pub const GRID: &str = "#DDDDDD";
+/// A lane's or a core's empty (idle) background.
+pub const TRACK: &str = "#F2F2F2";
+/// The canvas.
+pub const BACKGROUND: &str = "#FFFFFF";
+
+/// The fill of a span state.
+pub fn state_color(state: SpanState) -> &'static str {
+    match state {
+        SpanState::Running => RUNNING,
+        SpanState::GilWait => GIL_WAIT,
+        SpanState::IoWait => IO_WAIT,
+        SpanState::Starting => STARTING,
+    }
+}
+
+/// The same colour as `(r, g, b)`, for terminals.
+pub fn rgb(hex: &str) -> (u8, u8, u8) {
+    let channel = |i: usize| {
+        hex.get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .unwrap_or(0)
+    };
+    (channel(1), channel(3), channel(5))
+}
+
+/// The terminal character of a span state; idle is a space.
+pub fn state_glyph(state: SpanState) -> char {
+    match state {
+        SpanState::Running => '█',
+        SpanState::GilWait => '░',
+        SpanState::IoWait => '·',
+        SpanState::Starting => '▒',
+    }
+}
+
+/// Short words for a state in running text ("Thread-1: running 1.62 s, waiting for GIL …").
+pub fn state_short(state: SpanState) -> &'static str {
+    match state {
+        SpanState::Running => "running",
+        SpanState::GilWait => "waiting for GIL",
+        SpanState::IoWait => "waiting for I/O",
+        SpanState::Starting => "starting",
+    }
+}
+
+/// Whether a state is drawn as a full-height bar (work) or a thinner one (waiting).
+pub fn is_full_height(state: SpanState) -> bool {
+    matches!(state, SpanState::Running | SpanState::Starting)
+}
+
+/// The eight block heights of a utilisation cell, emptiest first.
+pub const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The block character for a busy fraction: a space for (almost) nothing, then ▁ … █.
+pub fn busy_block(busy: f64) -> char {
+    let level = (busy.clamp(0.0, 1.0) * 8.0).round() as usize;
+    match level.checked_sub(1) {
+        None => ' ',
+        Some(i) => BLOCKS[i.min(7)],
+    }
+}

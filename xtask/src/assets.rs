@@ -1,0 +1,94 @@
+//! The static files of `dist/`: the entry page, the worker scripts, the images the I/O demos
+//! download, and a size report.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// The image files the I/O demos fetch: (name, size). Sizes around the lesson's photos
+/// (29.25 MB over 30 downloads of 6 images ≈ 1 MB each).
+pub const IMAGES: [(&str, usize); 6] = [
+    ("photo-1.jpg", 912_384),
+    ("photo-2.jpg", 1_048_576),
+    ("photo-3.jpg", 786_432),
+    ("photo-4.jpg", 1_212_416),
+    ("photo-5.jpg", 983_040),
+    ("photo-6.jpg", 1_101_824),
+];
+
+/// Copies the entry page and the worker scripts, and writes the images.
+pub fn write_static(root: &Path, dist: &Path) -> Result<()> {
+    std::fs::create_dir_all(dist.join("js"))?;
+    std::fs::copy(root.join("index.html"), dist.join("index.html"))
+        .context("index.html is missing at the top of the repository")?;
+    for entry in std::fs::read_dir(root.join("frontend/js"))? {
+        let p = entry?.path();
+        if p.extension().is_some_and(|e| e == "js") {
+            if let Some(name) = p.file_name() {
+                std::fs::copy(&p, dist.join("js").join(name))?;
+            }
+        }
+    }
+    // GitHub Pages: serve files as they are.
+    std::fs::write(dist.join(".nojekyll"), "")?;
+    let img = dist.join("img");
+    std::fs::create_dir_all(&img)?;
+    for (k, (name, size)) in IMAGES.iter().enumerate() {
+        std::fs::write(img.join(name), fake_jpeg(*size, k as u64 + 1))?;
+    }
+    Ok(())
+}
+
+/// Incompressible bytes with a JPEG start and end marker: what a photo weighs on the wire.
+fn fake_jpeg(size: usize, seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size);
+    out.extend_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    while out.len() + 2 < size {
+        // xorshift64*
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let v = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        out.extend_from_slice(&v.to_le_bytes()[..8.min(size - 2 - out.len())]);
+    }
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}
+
+fn gz_len(bytes: &[u8]) -> Result<usize> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes)?;
+    Ok(e.finish()?.len())
+}
+
+/// Prints raw and gzip sizes of what a first visit loads, and of the threaded engine.
+pub fn report_sizes(dist: &Path) -> Result<()> {
+    let first = [
+        "index.html",
+        "pkg/gil_lab_web.js",
+        "pkg/gil_lab_web_bg.wasm",
+        "js/host.js",
+        "js/io.js",
+    ];
+    let mut total = 0;
+    for f in first {
+        let p = dist.join(f);
+        if let Ok(b) = std::fs::read(&p) {
+            let gz = gz_len(&b)?;
+            total += gz;
+            eprintln!("  {f:<40} {:>8} B  ({gz:>7} B gzip)", b.len());
+        }
+    }
+    eprintln!("  first load, gzip: {:.1} KB (goal ≤ 400 KB)", total as f64 / 1024.0);
+    for f in [
+        "engine/plain/gil_lab_engine_bg.wasm",
+        "engine/threaded/gil_lab_engine_bg.wasm",
+    ] {
+        if let Ok(b) = std::fs::read(dist.join(f)) {
+            eprintln!("  {f:<40} {:>8} B  ({:>7} B gzip)", b.len(), gz_len(&b)?);
+        }
+    }
+    Ok(())
+}
