@@ -16,7 +16,11 @@ fn path() -> Option<PathBuf> {
 
 /// What makes two runs "the same work": the workload and the task count.
 fn key(report: &RunReport) -> String {
-    format!("{}|{}", serde_json::to_string(&report.params.workload).unwrap_or_default(), report.params.tasks)
+    format!(
+        "{}|{}",
+        serde_json::to_string(&report.params.workload).unwrap_or_default(),
+        report.params.tasks
+    )
 }
 
 fn load() -> BTreeMap<String, u64> {

@@ -44,11 +44,16 @@ fn run_scenario(name: &str, o: Overrides) -> anyhow::Result<RunReport> {
 /// it to exit, wait for it.
 fn process_start_ms(rounds: usize) -> anyhow::Result<f64> {
     let exe = std::env::current_exe()?;
-    let init = json!({"msg": "init", "lane": 0, "epoch_ns": 0, "tasks": [], "out_dir": ""}).to_string();
+    let init =
+        json!({"msg": "init", "lane": 0, "epoch_ns": 0, "tasks": [], "out_dir": ""}).to_string();
     let mut samples = Vec::new();
     for _ in 0..rounds {
         let t0 = Instant::now();
-        let mut child = Command::new(&exe).arg(WORKER_SUBCOMMAND).stdin(Stdio::piped()).stdout(Stdio::null()).spawn()?;
+        let mut child = Command::new(&exe)
+            .arg(WORKER_SUBCOMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
         if let Some(mut stdin) = child.stdin.take() {
             writeln!(stdin, "{init}")?;
             writeln!(stdin, "{}", json!({"msg": "exit"}))?;
@@ -73,50 +78,95 @@ fn python(args: &BenchArgs, urls: &[String]) -> anyhow::Result<Value> {
         .stderr(Stdio::inherit())
         .output()
         .context("python3 could not be started (is it installed?)")?;
-    anyhow::ensure!(out.status.success(), "python3 bench failed ({})", out.status);
+    anyhow::ensure!(
+        out.status.success(),
+        "python3 bench failed ({})",
+        out.status
+    );
     Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 fn py_pair(py: &Value, key: &str) -> Option<(f64, f64)> {
-    Some((py.get(key)?.get("wall_s")?.as_f64()?, py.get(key)?.get("cpu_s")?.as_f64()?))
+    Some((
+        py.get(key)?.get("wall_s")?.as_f64()?,
+        py.get(key)?.get("cpu_s")?.as_f64()?,
+    ))
 }
 
 /// `gil-lab bench`.
 pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     let n = args.n;
-    anyhow::ensure!(n <= gil_lab::workload::MAX_N, "n = {n} is out of range: allowed 0..={}", gil_lab::workload::MAX_N);
-    let cfg = ServerConfig { latency: Duration::from_millis(args.latency_ms), bandwidth_kbps: args.bandwidth_kbps };
+    anyhow::ensure!(
+        n <= gil_lab::workload::MAX_N,
+        "n = {n} is out of range: allowed 0..={}",
+        gil_lab::workload::MAX_N
+    );
+    let cfg = ServerConfig {
+        latency: Duration::from_millis(args.latency_ms),
+        bandwidth_kbps: args.bandwidth_kbps,
+    };
     let server = ImageServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), cfg)?;
-    let py = if args.python { Some(python(&args, &server.urls())?) } else { None };
+    let py = if args.python {
+        Some(python(&args, &server.urls())?)
+    } else {
+        None
+    };
     eprintln!("native runs:");
 
     let mut single = Vec::new();
-    for (label, k) in [(format!("sum_powers({n})"), n), ("sum_powers(10000)".to_owned(), 10_000)] {
+    for (label, k) in [
+        (format!("sum_powers({n})"), n),
+        ("sum_powers(10000)".to_owned(), 10_000),
+    ] {
         if k == 10_000 && (args.quick || n == 10_000) {
             continue;
         }
         let t0 = Instant::now();
         let d = SumPowers::new(k).finish();
         let native = t0.elapsed().as_secs_f64();
-        let key = if k == n { "sum_powers_n" } else { "sum_powers_10000" };
+        let key = if k == n {
+            "sum_powers_n"
+        } else {
+            "sum_powers_10000"
+        };
         let pyt = py.as_ref().and_then(|p| py_pair(p, key)).map(|p| p.0);
         single.push((label, native, pyt, d.bits));
     }
 
-    let cpu = |extra: Overrides| Overrides { n: Some(u64::from(n)), ..extra };
+    let cpu = |extra: Overrides| Overrides {
+        n: Some(u64::from(n)),
+        ..extra
+    };
     let seq = run_scenario("cpu-sequential", cpu(Overrides::default()))?;
     let mut rows = vec![];
     let base = secs(seq.wall_us);
-    let py_base = py.as_ref().and_then(|p| py_pair(p, "cpu-sequential")).map(|p| p.0);
+    let py_base = py
+        .as_ref()
+        .and_then(|p| py_pair(p, "cpu-sequential"))
+        .map(|p| p.0);
     let mut push = |name: &str, r: &RunReport, base: f64, py_base: Option<f64>| {
-        let pyv = py.as_ref().and_then(|p| py_pair(p, name)).map(|(w, c)| (w, c, py_base.map(|b| b / w)));
-        rows.push(Row { name: name.to_owned(), wall_s: secs(r.wall_us), cpu_s: secs(r.cpu_total_us()), speedup: Some(base / secs(r.wall_us)), py: pyv });
+        let pyv = py
+            .as_ref()
+            .and_then(|p| py_pair(p, name))
+            .map(|(w, c)| (w, c, py_base.map(|b| b / w)));
+        rows.push(Row {
+            name: name.to_owned(),
+            wall_s: secs(r.wall_us),
+            cpu_s: secs(r.cpu_total_us()),
+            speedup: Some(base / secs(r.wall_us)),
+            py: pyv,
+        });
     };
     push("cpu-sequential", &seq, base, py_base);
     let mut starts = Vec::new();
     for name in ["cpu-threads", "cpu-processes"] {
         let r = run_scenario(name, cpu(Overrides::default()))?;
-        starts.extend(r.spans.iter().filter(|s| s.state == SpanState::Starting).map(|s| s.duration_us()));
+        starts.extend(
+            r.spans
+                .iter()
+                .filter(|s| s.state == SpanState::Starting)
+                .map(|s| s.duration_us()),
+        );
         push(name, &r, base, py_base);
     }
     let free = run_scenario("cpu-threads-free", cpu(Overrides::default()))?;
@@ -125,10 +175,17 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     let pool = run_scenario("cpu-pool", cpu(Overrides::default()))?;
     push("cpu-pool", &pool, 2.0 * base, py_base.map(|b| 2.0 * b));
 
-    let io = |extra: Overrides| Overrides { latency_ms: Some(args.latency_ms), bandwidth_kbps: Some(args.bandwidth_kbps), ..extra };
+    let io = |extra: Overrides| Overrides {
+        latency_ms: Some(args.latency_ms),
+        bandwidth_kbps: Some(args.bandwidth_kbps),
+        ..extra
+    };
     let io_seq = run_scenario("io-sequential", io(Overrides::default()))?;
     let io_base = secs(io_seq.wall_us);
-    let py_io_base = py.as_ref().and_then(|p| py_pair(p, "io-sequential")).map(|p| p.0);
+    let py_io_base = py
+        .as_ref()
+        .and_then(|p| py_pair(p, "io-sequential"))
+        .map(|p| p.0);
     push("io-sequential", &io_seq, io_base, py_io_base);
     let io_thr = run_scenario("io-threads", io(Overrides::default()))?;
     push("io-threads", &io_thr, io_base, py_io_base);
@@ -138,41 +195,87 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     let in_run_ms = starts.get(starts.len() / 2).map(|&us| us as f64 / 1000.0);
 
     // The table.
-    println!("\nGIL Lab bench on {} cores (n = {n}; I/O: {} ms to first byte, {} kbit/s)", run::machine().cores, args.latency_ms, args.bandwidth_kbps);
+    println!(
+        "\nGIL Lab bench on {} cores (n = {n}; I/O: {} ms to first byte, {} kbit/s)",
+        run::machine().cores,
+        args.latency_ms,
+        args.bandwidth_kbps
+    );
     for (label, native, pyt, _) in &single {
         match pyt {
-            Some(p) => println!("{label:<22} native {native:>7.3} s   python {p:>7.3} s   native/python {:.2}×", native / p),
+            Some(p) => println!(
+                "{label:<22} native {native:>7.3} s   python {p:>7.3} s   native/python {:.2}×",
+                native / p
+            ),
             None => println!("{label:<22} native {native:>7.3} s"),
         }
     }
     println!();
-    println!("{:<18} {:>9} {:>9} {:>8} {:>9} │ {:>9} {:>9} {:>8} {:>9}", "scenario", "wall s", "CPU s", "CPU/wall", "speed-up", "py wall", "py CPU", "CPU/wall", "speed-up");
+    println!(
+        "{:<18} {:>9} {:>9} {:>8} {:>9} │ {:>9} {:>9} {:>8} {:>9}",
+        "scenario",
+        "wall s",
+        "CPU s",
+        "CPU/wall",
+        "speed-up",
+        "py wall",
+        "py CPU",
+        "CPU/wall",
+        "speed-up"
+    );
     for r in &rows {
         let (pw, pc, ps) = match r.py {
-            Some((w, c, s)) => (format!("{w:.3}"), format!("{c:.3}"), (format!("{:.2}", c / w), s.map_or("-".into(), |s| format!("{s:.2}×")))),
+            Some((w, c, s)) => (
+                format!("{w:.3}"),
+                format!("{c:.3}"),
+                (
+                    format!("{:.2}", c / w),
+                    s.map_or("-".into(), |s| format!("{s:.2}×")),
+                ),
+            ),
             None => ("-".into(), "-".into(), ("-".into(), "-".into())),
         };
         println!(
             "{:<18} {:>9.3} {:>9.3} {:>8.2} {:>9} │ {:>9} {:>9} {:>8} {:>9}",
-            r.name, r.wall_s, r.cpu_s, r.cpu_s / r.wall_s, r.speedup.map_or("-".into(), |s| format!("{s:.2}×")), pw, pc, ps.0, ps.1
+            r.name,
+            r.wall_s,
+            r.cpu_s,
+            r.cpu_s / r.wall_s,
+            r.speedup.map_or("-".into(), |s| format!("{s:.2}×")),
+            pw,
+            pc,
+            ps.0,
+            ps.1
         );
     }
     let ratio = |a: &str, b: &str| -> Option<f64> {
         let w = |k: &str| rows.iter().find(|r| r.name == k).map(|r| r.wall_s);
         Some(w(a)? / w(b)?)
     };
-    let py_ratio = |a: &str, b: &str| -> Option<f64> { Some(py_pair(py.as_ref()?, a)?.0 / py_pair(py.as_ref()?, b)?.0) };
+    let py_ratio = |a: &str, b: &str| -> Option<f64> {
+        Some(py_pair(py.as_ref()?, a)?.0 / py_pair(py.as_ref()?, b)?.0)
+    };
     println!();
     if let Some(r) = ratio("cpu-threads", "cpu-sequential") {
-        println!("cpu-threads / cpu-sequential wall: native {r:.2}{}", py_ratio("cpu-threads", "cpu-sequential").map_or(String::new(), |p| format!(", python {p:.2}")));
+        println!(
+            "cpu-threads / cpu-sequential wall: native {r:.2}{}",
+            py_ratio("cpu-threads", "cpu-sequential")
+                .map_or(String::new(), |p| format!(", python {p:.2}"))
+        );
     }
     println!(
         "process start + join (median of 21): native {start_ms:.2} ms{}{}",
-        in_run_ms.map_or(String::new(), |m| format!(" (inside cpu-processes: {m:.2} ms)")),
+        in_run_ms.map_or(String::new(), |m| format!(
+            " (inside cpu-processes: {m:.2} ms)"
+        )),
         py.as_ref().map_or(String::new(), |p| format!(
             "; python fork {:.2} ms, spawn {:.1} ms",
-            p.get("start_fork_ms").and_then(Value::as_f64).unwrap_or(f64::NAN),
-            p.get("start_spawn_ms").and_then(Value::as_f64).unwrap_or(f64::NAN)
+            p.get("start_fork_ms")
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN),
+            p.get("start_spawn_ms")
+                .and_then(Value::as_f64)
+                .unwrap_or(f64::NAN)
         ))
     );
 
@@ -186,7 +289,8 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         "python": py,
     });
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&result)?).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, serde_json::to_string_pretty(&result)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
     } else {
         println!("\n{}", serde_json::to_string(&result)?);
     }

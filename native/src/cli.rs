@@ -75,7 +75,7 @@ pub struct ParamArgs {
     /// Image server time to first byte, ms (0..=10000).
     #[arg(long)]
     pub latency_ms: Option<u64>,
-    /// Image server bandwidth per connection, kbit/s (8..=10000000).
+    /// Image server bandwidth per connection, kbit/s (0..=10000000; 0 = unlimited).
     #[arg(long)]
     pub bandwidth_kbps: Option<u64>,
     /// Counter increments per worker in `race` (1..=50000000).

@@ -5,7 +5,10 @@ use gil_lab::platform::Clock;
 
 /// Nanoseconds on `CLOCK_MONOTONIC`.
 pub fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; CLOCK_MONOTONIC always exists on Linux.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -21,7 +24,9 @@ pub struct MonoClock {
 impl MonoClock {
     /// A clock starting now.
     pub fn start() -> Self {
-        Self { epoch_ns: monotonic_ns() }
+        Self {
+            epoch_ns: monotonic_ns(),
+        }
     }
 }
 

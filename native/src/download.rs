@@ -42,6 +42,7 @@ impl NativeIo {
 
 impl IoPerformer for NativeIo {
     fn download(&self, spec: &DownloadSpec) -> Result<DownloadOutput, String> {
-        self.fetch_and_write(spec).map_err(|e| format!("url {}: {:#}", spec.url, e))
+        self.fetch_and_write(spec)
+            .map_err(|e| format!("url {}: {:#}", spec.url, e))
     }
 }

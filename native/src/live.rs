@@ -21,21 +21,30 @@ impl Progress {
         if quiet {
             bar.set_draw_target(ProgressDrawTarget::hidden());
         }
-        let style = ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {percent}% {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template(
+            "{prefix} [{elapsed_precise}] {wide_bar} {percent}% {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_prefix(label.to_owned());
-        Self { bar, done: Mutex::new(vec![0; tasks as usize]) }
+        Self {
+            bar,
+            done: Mutex::new(vec![0; tasks as usize]),
+        }
     }
 
     fn set(&self, task: u32, value: u64) {
-        let mut done = self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut done = self
+            .done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(slot) = done.get_mut(task as usize) {
             *slot = value.max(*slot);
         }
         let finished = done.iter().filter(|&&d| d == PER_TASK).count();
         self.bar.set_position(done.iter().sum());
-        self.bar.set_message(format!("{finished}/{} tasks done", done.len()));
+        self.bar
+            .set_message(format!("{finished}/{} tasks done", done.len()));
     }
 
     /// Removes the bar from the terminal.

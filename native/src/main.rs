@@ -30,9 +30,18 @@ fn list() {
 }
 
 fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
-    let config = server::ServerConfig { latency: Duration::from_millis(args.latency_ms), bandwidth_kbps: args.bandwidth_kbps };
-    let srv = server::ImageServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)), config)?;
-    eprintln!("serving 6 images on http://{} ({} ms to first byte, {} kbit/s); Ctrl-C stops", srv.addr(), args.latency_ms, args.bandwidth_kbps);
+    let config = server::ServerConfig {
+        latency: Duration::from_millis(args.latency_ms),
+        bandwidth_kbps: args.bandwidth_kbps,
+    };
+    let srv =
+        server::ImageServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)), config)?;
+    eprintln!(
+        "serving 6 images on http://{} ({} ms to first byte, {} kbit/s); Ctrl-C stops",
+        srv.addr(),
+        args.latency_ms,
+        args.bandwidth_kbps
+    );
     for url in srv.urls() {
         println!("{url}");
     }
@@ -61,7 +70,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run::cmd(args),
         Command::Images(args) => images(args),
         Command::Bench(args) => bench::cmd(args),
-        Command::Serve(_args) => Err(UsageError("serve: the web lab is not built into this binary yet".into()).into()),
+        Command::Serve(_args) => {
+            Err(UsageError("serve: the web lab is not built into this binary yet".into()).into())
+        }
         Command::Worker => worker::main(),
     };
     match result {

@@ -40,7 +40,11 @@ fn read_proc_stat() -> Option<Vec<(u64, u64)>> {
         .lines()
         .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
         .map(|l| {
-            let f: Vec<u64> = l.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+            let f: Vec<u64> = l
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|x| x.parse().ok())
+                .collect();
             // user nice system idle iowait irq softirq steal: idle + iowait are not busy.
             let total: u64 = f.iter().take(8).sum();
             let idle = f.get(3).copied().unwrap_or(0) + f.get(4).copied().unwrap_or(0);
@@ -61,7 +65,12 @@ pub struct NativeMeter {
 impl NativeMeter {
     /// A meter stamping core samples on `clock`.
     pub fn new(clock: MonoClock) -> Self {
-        Self { clock, cpu_at_start: (0, 0), stop: Arc::new(AtomicBool::new(false)), sampler: None }
+        Self {
+            clock,
+            cpu_at_start: (0, 0),
+            stop: Arc::new(AtomicBool::new(false)),
+            sampler: None,
+        }
     }
 
     /// Whether per-core load can be read here.
@@ -76,7 +85,9 @@ impl Meter for NativeMeter {
         let (stop, clock) = (self.stop.clone(), self.clock);
         self.sampler = Some(std::thread::spawn(move || {
             let mut samples = Vec::new();
-            let Some(mut prev) = read_proc_stat() else { return samples };
+            let Some(mut prev) = read_proc_stat() else {
+                return samples;
+            };
             let mut prev_t = clock.now_us();
             while !stop.load(Ordering::Relaxed) {
                 // `stop` unparks us, so the last sample ends when the run does.
@@ -92,10 +103,18 @@ impl Meter for NativeMeter {
                     .zip(&prev)
                     .map(|(&(b1, t1), &(b0, t0))| {
                         let dt = t1.saturating_sub(t0);
-                        if dt == 0 { 0.0 } else { (b1.saturating_sub(b0) as f32 / dt as f32).min(1.0) }
+                        if dt == 0 {
+                            0.0
+                        } else {
+                            (b1.saturating_sub(b0) as f32 / dt as f32).min(1.0)
+                        }
                     })
                     .collect();
-                samples.push(CoreSample { start_us: prev_t, end_us: t, busy });
+                samples.push(CoreSample {
+                    start_us: prev_t,
+                    end_us: t,
+                    busy,
+                });
                 (prev, prev_t) = (now, t);
             }
             samples

@@ -44,7 +44,10 @@ impl Feed<'_> {
     fn next(&mut self) -> Option<Vec<u32>> {
         match self {
             Feed::Own(q) => q.pop_front(),
-            Feed::Shared(q) => q.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front(),
+            Feed::Shared(q) => q
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop_front(),
         }
     }
 }
@@ -61,14 +64,25 @@ impl NativeProcesses {
 
     /// Drives one child until it has no more work; returns the outcomes it reported, with an
     /// error for every task it was given but never finished.
-    fn drive(&self, lane: u32, mut child: Child, started_us: u64, mut feed: Feed<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
+    fn drive(
+        &self,
+        lane: u32,
+        mut child: Child,
+        started_us: u64,
+        mut feed: Feed<'_>,
+        env: &Env<'_>,
+    ) -> Vec<(u32, TaskOutcome)> {
         let mut outcomes = Vec::new();
         let mut pending: Vec<u32> = Vec::new();
         let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return outcomes;
         };
         let mut next_batch = |stdin: &mut ChildStdin, pending: &mut Vec<u32>| {
-            let batch = if env.stop.load(Ordering::Relaxed) { None } else { feed.next() };
+            let batch = if env.stop.load(Ordering::Relaxed) {
+                None
+            } else {
+                feed.next()
+            };
             let msg = match batch {
                 Some(ids) => {
                     pending.extend(&ids);
@@ -80,10 +94,18 @@ impl NativeProcesses {
         };
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
-            let Ok(msg) = serde_json::from_str::<FromWorker>(&line) else { continue };
+            let Ok(msg) = serde_json::from_str::<FromWorker>(&line) else {
+                continue;
+            };
             match msg {
                 FromWorker::Ready { at_us } => {
-                    env.sink.span(Span { lane, task: None, state: SpanState::Starting, start_us: started_us, end_us: at_us.max(started_us) });
+                    env.sink.span(Span {
+                        lane,
+                        task: None,
+                        state: SpanState::Starting,
+                        start_us: started_us,
+                        end_us: at_us.max(started_us),
+                    });
                     next_batch(&mut stdin, &mut pending);
                 }
                 FromWorker::Span(s) => env.sink.span(s),
@@ -109,9 +131,18 @@ impl NativeProcesses {
                 Ok(s) => format!("worker process exited ({s}) before finishing"),
                 Err(e) => format!("worker process could not be waited for: {e}"),
             };
-            let detail = err.lines().last().map(|l| format!(": {l}")).unwrap_or_default();
+            let detail = err
+                .lines()
+                .last()
+                .map(|l| format!(": {l}"))
+                .unwrap_or_default();
             for id in pending {
-                outcomes.push((id, TaskOutcome::Error { message: format!("{why}{detail}") }));
+                outcomes.push((
+                    id,
+                    TaskOutcome::Error {
+                        message: format!("{why}{detail}"),
+                    },
+                ));
             }
         }
         outcomes
@@ -130,15 +161,26 @@ impl ProcessLauncher for NativeProcesses {
                 let feed = match &plan.dispatch {
                     Dispatch::Fixed(shares) => {
                         let mine = shares.get(k).cloned().unwrap_or_default();
-                        let ids = mine.iter().filter_map(|&i| plan.tasks.get(i as usize).map(|t| t.0)).collect();
+                        let ids = mine
+                            .iter()
+                            .filter_map(|&i| plan.tasks.get(i as usize).map(|t| t.0))
+                            .collect();
                         Feed::Own(VecDeque::from([ids]))
                     }
                     Dispatch::Chunks(_) => Feed::Shared(&shared),
                 };
                 let started_us = env.clock.now_us();
-                let init = ToWorker::Init { lane, epoch_ns: self.epoch_ns, tasks: plan.tasks.to_vec(), out_dir: self.out_dir.clone() };
+                let init = ToWorker::Init {
+                    lane,
+                    epoch_ns: self.epoch_ns,
+                    tasks: plan.tasks.to_vec(),
+                    out_dir: self.out_dir.clone(),
+                };
                 let child = self.spawn().and_then(|mut c| {
-                    let stdin = c.stdin.as_mut().ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
+                    let stdin = c
+                        .stdin
+                        .as_mut()
+                        .ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
                     send(stdin, &init)?;
                     Ok(c)
                 });
@@ -147,7 +189,10 @@ impl ProcessLauncher for NativeProcesses {
                     Ok(child) => {
                         scope.spawn(move || {
                             let out = self.drive(lane, child, started_us, feed, env);
-                            results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(out);
+                            results
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .extend(out);
                         });
                     }
                     Err(e) => {
@@ -157,15 +202,27 @@ impl ProcessLauncher for NativeProcesses {
                         // share has nobody else, so it fails here.
                         if let Feed::Own(_) = feed {
                             while let Some(ids) = feed.next() {
-                                failed.extend(ids.into_iter().map(|id| (id, TaskOutcome::Error { message: format!("could not start worker process: {e}") })));
+                                failed.extend(ids.into_iter().map(|id| {
+                                    (
+                                        id,
+                                        TaskOutcome::Error {
+                                            message: format!("could not start worker process: {e}"),
+                                        },
+                                    )
+                                }));
                             }
                         }
-                        results.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(failed);
+                        results
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .extend(failed);
                     }
                 }
             }
         });
-        let mut out = results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = results
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         out.sort_by_key(|(id, _)| *id);
         out
     }

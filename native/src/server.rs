@@ -29,9 +29,16 @@ pub struct ImageServer {
 impl ImageServer {
     /// Binds `addr` (port 0 for any free port) and serves on background threads.
     pub fn start(addr: SocketAddr, config: ServerConfig) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+        let listener =
+            TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let addr = listener.local_addr()?;
-        let images: Arc<Vec<Vec<u8>>> = Arc::new(IMAGE_SIZES.iter().enumerate().map(|(k, &n)| bmp(k, n)).collect());
+        let images: Arc<Vec<Vec<u8>>> = Arc::new(
+            IMAGE_SIZES
+                .iter()
+                .enumerate()
+                .map(|(k, &n)| bmp(k, n))
+                .collect(),
+        );
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let images = images.clone();
@@ -51,7 +58,9 @@ impl ImageServer {
 
     /// The URLs of the six images.
     pub fn urls(&self) -> Vec<String> {
-        (1..=IMAGE_SIZES.len()).map(|k| format!("http://{}/img/photo-{k}.bmp", self.addr)).collect()
+        (1..=IMAGE_SIZES.len())
+            .map(|k| format!("http://{}/img/photo-{k}.bmp", self.addr))
+            .collect()
     }
 }
 
@@ -75,11 +84,19 @@ fn handle(stream: TcpStream, images: &[Vec<u8>], config: ServerConfig) -> std::i
         .and_then(|k| images.get(k));
     let Some(body) = image.filter(|_| method == "GET" || method == "HEAD") else {
         let msg = b"not found: try /img/photo-1.bmp .. /img/photo-6.bmp\n";
-        write!(out, "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n", msg.len())?;
+        write!(
+            out,
+            "HTTP/1.1 404 Not Found\r\nContent-Length: {}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n",
+            msg.len()
+        )?;
         return out.write_all(msg);
     };
     std::thread::sleep(config.latency);
-    write!(out, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: image/bmp\r\nConnection: close\r\n\r\n", body.len())?;
+    write!(
+        out,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: image/bmp\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
     if method == "HEAD" {
         return Ok(());
     }
@@ -143,7 +160,11 @@ mod tests {
         for (k, &n) in IMAGE_SIZES.iter().enumerate() {
             let img = bmp(k, n);
             assert!(img.starts_with(b"BM"));
-            assert!(img.len() <= n && img.len() > n * 9 / 10, "{} vs {n}", img.len());
+            assert!(
+                img.len() <= n && img.len() > n * 9 / 10,
+                "{} vs {n}",
+                img.len()
+            );
         }
     }
 }

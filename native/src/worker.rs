@@ -23,7 +23,10 @@ struct PipeSink<W: Write + Send> {
 
 impl<W: Write + Send> PipeSink<W> {
     fn send(&self, msg: &FromWorker) {
-        let mut out = self.out.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A closed pipe means the parent is gone; there is nobody left to tell.
         if serde_json::to_writer(&mut *out, msg).is_ok() {
             let _ = out.write_all(b"\n");
@@ -46,25 +49,41 @@ pub fn main() -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let first = lines.next().context("no init message on stdin")??;
-    let ToWorker::Init { lane, epoch_ns, tasks, out_dir } =
-        serde_json::from_str(&first).context("bad init message")?
+    let ToWorker::Init {
+        lane,
+        epoch_ns,
+        tasks,
+        out_dir,
+    } = serde_json::from_str(&first).context("bad init message")?
     else {
         bail!("the first message must be init");
     };
     let clock = MonoClock { epoch_ns };
-    let sink = PipeSink { out: Mutex::new(std::io::BufWriter::new(std::io::stdout())) };
-    sink.send(&FromWorker::Ready { at_us: clock.now_us() });
+    let sink = PipeSink {
+        out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    sink.send(&FromWorker::Ready {
+        at_us: clock.now_us(),
+    });
 
     let io = NativeIo::new(out_dir.into())?;
     let stop = AtomicBool::new(false);
-    let env = Env { clock: &clock, io: &io, sink: &sink, stop: &stop };
+    let env = Env {
+        clock: &clock,
+        io: &io,
+        sink: &sink,
+        stop: &stop,
+    };
     // This process's own memory: a "global" no other process can see.
     let counter = SharedCounter::new();
     for line in lines {
         match serde_json::from_str::<ToWorker>(&line?).context("bad message")? {
             ToWorker::Run { ids } => {
-                let batch: Vec<_> =
-                    tasks.iter().filter(|(id, _)| ids.contains(id)).cloned().collect();
+                let batch: Vec<_> = tasks
+                    .iter()
+                    .filter(|(id, _)| ids.contains(id))
+                    .cloned()
+                    .collect();
                 for (id, outcome) in exec::run_sequential(lane, &batch, &counter, &env) {
                     sink.send(&FromWorker::TaskDone { id, outcome });
                 }

@@ -6,7 +6,6 @@ use crate::exec::Env;
 use crate::gil::Gil;
 use crate::trace::{Span, SpanState};
 
-
 /// A lane that runs Python-like code under a [`Gil`].
 pub struct PyThread<'a> {
     gil: &'a Gil,

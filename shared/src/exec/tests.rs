@@ -30,11 +30,21 @@ fn max_overlap(spans: &[Span], state: SpanState) -> usize {
     max as usize
 }
 
-fn threads(workers: u32, tasks: &[Numbered], mode: GilMode, interval_us: u64) -> (Vec<Span>, Vec<(u32, TaskOutcome)>, u64) {
+fn threads(
+    workers: u32,
+    tasks: &[Numbered],
+    mode: GilMode,
+    interval_us: u64,
+) -> (Vec<Span>, Vec<(u32, TaskOutcome)>, u64) {
     let buffer = SpanBuffer::default();
     let clock = InstantClock::start();
     let stop = AtomicBool::new(false);
-    let env = Env { clock: &clock, io: &NoIo, sink: &buffer, stop: &stop };
+    let env = Env {
+        clock: &clock,
+        io: &NoIo,
+        sink: &buffer,
+        stop: &stop,
+    };
     let gil = Gil::new(mode, Duration::from_micros(interval_us));
     let lanes: Vec<u32> = (0..workers).collect();
     let counter = SharedCounter::new();
@@ -51,7 +61,10 @@ fn classic_gil_never_runs_two_threads_at_once() {
     let (spans, out, switches) = threads(4, &sum_tasks(4, 1200), GilMode::Classic, 1000);
     assert_eq!(max_overlap(&spans, SpanState::Running), 1);
     assert!(out.iter().all(|(_, o)| o.is_ok()));
-    assert!(switches > 4, "the GIL should have changed hands repeatedly, got {switches}");
+    assert!(
+        switches > 4,
+        "the GIL should have changed hands repeatedly, got {switches}"
+    );
     assert!(spans.iter().any(|s| s.state == SpanState::GilWait));
 }
 
@@ -69,7 +82,11 @@ fn free_threading_runs_threads_in_parallel() {
 fn waiting_thread_gets_the_gil_within_a_few_intervals() {
     let interval_us = 2000;
     let (spans, _, _) = threads(2, &sum_tasks(2, 1000), GilMode::Classic, interval_us);
-    let waits: Vec<u64> = spans.iter().filter(|s| s.state == SpanState::GilWait).map(Span::duration_us).collect();
+    let waits: Vec<u64> = spans
+        .iter()
+        .filter(|s| s.state == SpanState::GilWait)
+        .map(Span::duration_us)
+        .collect();
     assert!(!waits.is_empty());
     // One interval to ask, one step (< 1 ms at n = 1000) to notice; 25 intervals of slack for a
     // busy CI machine still proves the waiter is not starved.
@@ -83,7 +100,12 @@ fn sequential_results_equal_threaded_results() {
     let buffer = SpanBuffer::default();
     let clock = InstantClock::start();
     let stop = AtomicBool::new(false);
-    let env = Env { clock: &clock, io: &NoIo, sink: &buffer, stop: &stop };
+    let env = Env {
+        clock: &clock,
+        io: &NoIo,
+        sink: &buffer,
+        stop: &stop,
+    };
     let seq = run_sequential(0, &tasks, &SharedCounter::new(), &env);
     let (_, thr, _) = threads(3, &tasks, GilMode::Classic, 500);
     assert_eq!(seq, thr);
@@ -91,11 +113,18 @@ fn sequential_results_equal_threaded_results() {
 
 fn counter_lost(style: CounterStyle, mode: GilMode, interval_us: u64) -> u64 {
     let increments = 100_000;
-    let tasks: Vec<Numbered> = (0..4).map(|i| (i, Task::Counter(CounterSpec { increments, style }))).collect();
+    let tasks: Vec<Numbered> = (0..4)
+        .map(|i| (i, Task::Counter(CounterSpec { increments, style })))
+        .collect();
     let buffer = SpanBuffer::default();
     let clock = InstantClock::start();
     let stop = AtomicBool::new(false);
-    let env = Env { clock: &clock, io: &NoIo, sink: &buffer, stop: &stop };
+    let env = Env {
+        clock: &clock,
+        io: &NoIo,
+        sink: &buffer,
+        stop: &stop,
+    };
     let gil = Gil::new(mode, Duration::from_micros(interval_us));
     let counter = SharedCounter::new();
     run_threads(&[0, 1, 2, 3], &tasks, &gil, &counter, &StdSpawner, &env);

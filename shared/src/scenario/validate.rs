@@ -21,8 +21,8 @@ impl Limits {
     pub const SWITCH_INTERVAL_MS: (f64, f64) = (0.01, 1000.0);
     /// Server time to first byte, ms.
     pub const LATENCY_MS: (u64, u64) = (0, 10_000);
-    /// Server bandwidth, kbit/s.
-    pub const BANDWIDTH_KBPS: (u64, u64) = (8, 10_000_000);
+    /// Server bandwidth, kbit/s (0 = unlimited).
+    pub const BANDWIDTH_KBPS: (u64, u64) = (0, 10_000_000);
     /// Counter increments per worker.
     pub const INCREMENTS: (u64, u64) = (1, crate::workload::MAX_INCREMENTS);
     /// Pool chunk size.
