@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::gil::GilMode;
 
 pub use presets::{
-    DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES, LESSON_N, SCENARIOS, Scenario, find,
+    DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES, LESSON_N, SCENARIOS,
+    Scenario, find,
 };
 pub use validate::{InputError, Limits, Overrides};
 
