@@ -217,7 +217,19 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
     let measured = b.meter.stop();
 
     let mut records: Vec<TaskRecord> = Vec::new();
-    let spans = buffer.take();
+    // The clock's epoch is set before set-up (server, meter); the report starts at the first
+    // task, so that time 0 is where `wall_us` starts.
+    let mut spans = buffer.take();
+    for s in &mut spans {
+        s.start_us = s.start_us.saturating_sub(started);
+        s.end_us = s.end_us.saturating_sub(started);
+    }
+    let mut cores = measured.cores;
+    cores.retain(|c| c.end_us > started);
+    for c in &mut cores {
+        c.start_us = c.start_us.saturating_sub(started);
+        c.end_us = c.end_us.saturating_sub(started);
+    }
     let all_tasks: Vec<(u32, String)> = if matches!(params.model, Model::Race { .. }) {
         outcomes
             .iter()
@@ -249,7 +261,7 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         cpu_sys_us: measured.cpu_sys_us,
         lanes: lane_list,
         spans,
-        cores: measured.cores,
+        cores,
         tasks: records,
         baseline_wall_us: None,
         counters,
