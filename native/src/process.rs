@@ -92,6 +92,9 @@ impl NativeProcesses {
             };
             send(stdin, &msg).is_ok()
         };
+        // The first batch goes straight after `Init`, so the child need not wait for a round
+        // trip once it is up (Python's `Process(target, args)` also knows its work at start).
+        next_batch(&mut stdin, &mut pending);
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             let Ok(msg) = serde_json::from_str::<FromWorker>(&line) else {
@@ -106,7 +109,6 @@ impl NativeProcesses {
                         start_us: started_us,
                         end_us: at_us.max(started_us),
                     });
-                    next_batch(&mut stdin, &mut pending);
                 }
                 FromWorker::Span(s) => env.sink.span(s),
                 FromWorker::Progress { task, done, total } => env.sink.progress(task, done, total),

@@ -110,7 +110,7 @@ pub fn execute(
     let tasks = runner::build_tasks(params, &image_urls);
 
     let clock = MonoClock::start();
-    let io = NativeIo::new(out_dir.clone())?;
+    let io = NativeIo::new(out_dir.clone());
     let exe = std::env::current_exe()
         .context("cannot find the gil-lab executable to start worker processes")?;
     let processes = NativeProcesses {

@@ -66,7 +66,7 @@ pub fn main() -> anyhow::Result<()> {
         at_us: clock.now_us(),
     });
 
-    let io = NativeIo::new(out_dir.into())?;
+    let io = NativeIo::new(out_dir.into());
     let stop = AtomicBool::new(false);
     let env = Env {
         clock: &clock,
