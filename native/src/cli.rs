@@ -21,7 +21,7 @@ pub enum Command {
     /// List the scenarios, one line each.
     List,
     /// Run a scenario for real and draw its timeline.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Serve the lab's six images over HTTP (what the I/O demos download).
     Images(ImagesArgs),
     /// Run the CPU and I/O scenarios and print a table of wall and CPU times.

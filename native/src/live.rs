@@ -59,8 +59,8 @@ impl TraceSink for Progress {
         self.set(task, PER_TASK);
     }
     fn progress(&self, task: u32, done: u64, total: u64) {
-        if total > 0 {
-            self.set(task, done * (PER_TASK - 1) / total);
+        if let Some(part) = (done * (PER_TASK - 1)).checked_div(total) {
+            self.set(task, part);
         }
     }
 }

@@ -11,6 +11,7 @@ mod live;
 mod meter;
 mod process;
 mod run;
+mod serve;
 mod server;
 mod worker;
 
@@ -67,11 +68,16 @@ fn main() -> ExitCode {
             list();
             Ok(())
         }
-        Command::Run(args) => run::cmd(args),
+        Command::Run(args) => run::cmd(*args),
         Command::Images(args) => images(args),
         Command::Bench(args) => bench::cmd(args),
-        Command::Serve(_args) => {
-            Err(UsageError("serve: the web lab is not built into this binary yet".into()).into())
+        Command::Serve(args) => {
+            let root = args.root.unwrap_or_else(|| {
+                // The repository's dist/ when run from a checkout, else ./dist.
+                let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+                if repo.is_dir() { repo } else { "dist".into() }
+            });
+            serve::serve(&root, SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
         }
         Command::Worker => worker::main(),
     };

@@ -173,15 +173,14 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
             .as_ref()
             .and_then(|p| p.parent())
             .filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
         {
-            if !dir.is_dir() {
-                return usage(format!(
-                    "{flag} = {}: folder {} does not exist",
-                    p.as_ref()
-                        .map_or(String::new(), |p| p.display().to_string()),
-                    dir.display()
-                ));
-            }
+            return usage(format!(
+                "{flag} = {}: folder {} does not exist",
+                p.as_ref()
+                    .map_or(String::new(), |p| p.display().to_string()),
+                dir.display()
+            ));
         }
     }
     let report = execute(scenario, &params, args.out.as_deref(), args.quiet)?;
@@ -209,13 +208,13 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
         view::terminal(&report, width.saturating_sub(16), color)
     )?;
     writeln!(chart_out, "{}", view::text_summary(&report))?;
-    if report.baseline_wall_us.is_none() {
-        if let Some(base) = scenario.baseline {
-            writeln!(
-                chart_out,
-                "(run `gil-lab run {base}` with the same parameters to see the speed-up)"
-            )?;
-        }
+    if report.baseline_wall_us.is_none()
+        && let Some(base) = scenario.baseline
+    {
+        writeln!(
+            chart_out,
+            "(run `gil-lab run {base}` with the same parameters to see the speed-up)"
+        )?;
     }
 
     match args.json.as_deref() {
