@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use gil_lab::workload::{Digest, SumPowers, pow_self};
 use num_bigint::BigUint;
-use num_traits::Pow;
 
 /// Every step of `sum_powers(n)`, as the lab runs them, without the digest.
 fn run_steps(n: u32) -> BigUint {
@@ -119,9 +118,36 @@ fn main() {
             );
         }
     }
+    // The add of one step at the top (`total += 9999**9999` into the 9999-step total): linear,
+    // against a few hundred µs for the power.
+    let label = "step add (i = 9999)";
+    if wanted(label) {
+        let total = run_steps(9999);
+        let x = pow_self(9999);
+        let times: Vec<Duration> = (0..51)
+            .map(|_| {
+                let (mut t, x) = (total.clone(), x.clone());
+                let start = Instant::now();
+                t += x;
+                let elapsed = start.elapsed();
+                black_box(t);
+                elapsed
+            })
+            .collect();
+        let (min, max) = (times.iter().min().copied(), times.iter().max().copied());
+        report(
+            label,
+            51,
+            (
+                median(times),
+                min.unwrap_or_default(),
+                max.unwrap_or_default(),
+            ),
+        );
+    }
     // What the lab adds after the last step: the digest (a decimal conversion), not part of the
     // comparison with CPython's loop.
-    let label = "Digest::of(sum_powers(10000))";
+    let label = "Digest::of(the 10000-step total)";
     if wanted(label) {
         let total = run_steps(10000);
         report(

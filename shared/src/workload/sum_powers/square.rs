@@ -19,11 +19,9 @@ type Wide = u64;
 const BITS: u32 = Limb::BITS;
 
 /// Below this many limbs a square is schoolbook (`sqr_basecase`).
-#[allow(non_snake_case)]
-fn KT() -> usize { static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *V.get_or_init(|| std::env::var("KT").ok().and_then(|s| s.parse().ok()).unwrap_or(32)) }
+const KARATSUBA_THRESHOLD: usize = 40;
 /// From this many limbs on a square splits in three (Toom-3) instead of two (Karatsuba).
-#[allow(non_snake_case)]
-fn TT() -> usize { static V: std::sync::OnceLock<usize> = std::sync::OnceLock::new(); *V.get_or_init(|| std::env::var("TT").ok().and_then(|s| s.parse().ok()).unwrap_or(200)) }
+const TOOM3_THRESHOLD: usize = 160;
 
 /// `base**exp` for a one-limb `base`, little-endian limbs without high zero limbs, by
 /// left-to-right square-and-multiply: every step is one square plus (for a set bit) a one-limb
@@ -78,16 +76,21 @@ fn mul_1_in_place(v: &mut [Limb], m: Limb) -> Limb {
     carry
 }
 
-/// `acc += b * m` over `b.len()` limbs of `acc`; returns the carry limb.
+/// `acc += b · (m0 + m1·B)` over `b.len()` limbs of `acc`; returns the two limbs that belong at
+/// `acc[b.len()]` and `acc[b.len() + 1]`.
 #[inline]
-fn addmul_1(acc: &mut [Limb], b: &[Limb], m: Limb) -> Limb {
-    let mut carry: Limb = 0;
+fn addmul_2(acc: &mut [Limb], b: &[Limb], m0: Limb, m1: Limb) -> (Limb, Limb) {
+    let mut c0: Limb = 0;
+    let mut c1: Limb = 0;
     for (x, &y) in acc.iter_mut().zip(b) {
-        let t = Wide::from(y) * Wide::from(m) + Wide::from(*x) + Wide::from(carry);
-        *x = t as Limb;
-        carry = (t >> BITS) as Limb;
+        // (B−1)² + 2(B−1) < B² at both positions: neither sum overflows.
+        let t0 = Wide::from(y) * Wide::from(m0) + Wide::from(*x) + Wide::from(c0);
+        *x = t0 as Limb;
+        let t1 = Wide::from(y) * Wide::from(m1) + (t0 >> BITS) + Wide::from(c1);
+        c0 = t1 as Limb;
+        c1 = (t1 >> BITS) as Limb;
     }
-    carry
+    (c0, c1)
 }
 
 /// `acc += b` (`acc` at least as long as `b`); returns the carry out of `acc`.
@@ -165,25 +168,47 @@ fn sqr_scratch_len(n: usize) -> usize {
 fn sqr(out: &mut [Limb], a: &[Limb], scratch: &mut [Limb]) {
     debug_assert_eq!(out.len(), 2 * a.len());
     let n = a.len();
-    if n < KT() {
+    if n < KARATSUBA_THRESHOLD {
         sqr_basecase(out, a);
-    } else if n < TT() {
+    } else if n < TOOM3_THRESHOLD {
         sqr_karatsuba(out, a, scratch);
     } else {
         sqr_toom3(out, a, scratch);
     }
 }
 
-/// Schoolbook square: the products `a_i·a_j` for `i < j` once, doubled, plus the diagonal.
+/// Schoolbook square: the products `a_i·a_j` for `i < j` once, two rows at a time
+/// (`addmul_2`, two independent product chains per limb), doubled, plus the diagonal `a_i²`.
 fn sqr_basecase(out: &mut [Limb], a: &[Limb]) {
     let n = a.len();
     out.fill(0);
     if n == 0 {
         return;
     }
-    for i in 0..n - 1 {
-        let carry = addmul_1(&mut out[2 * i + 1..i + n], &a[i + 1..], a[i]);
-        out[i + n] = carry;
+    // Rows i and i+1 together: a_i·a_{i+1} at 2i+1, then a_j·(a_i + a_{i+1}·B) at i+j for
+    // j ≥ i+2. Earlier pairs reach index i+n−1 only, so out[i+n] and out[i+n+1] are still zero.
+    let mut i = 0;
+    while i + 1 < n {
+        let p = Wide::from(a[i]) * Wide::from(a[i + 1]);
+        let t = Wide::from(out[2 * i + 1]) + (p as Limb as Wide);
+        out[2 * i + 1] = t as Limb;
+        // what is still to add at 2i+2: below 2·B
+        let mut pending = (p >> BITS) + (t >> BITS);
+        if i + 2 < n {
+            let (c0, c1) = addmul_2(&mut out[2 * i + 2..i + n], &a[i + 2..], a[i], a[i + 1]);
+            out[i + n] = c0;
+            out[i + n + 1] = c1;
+        }
+        for x in out[2 * i + 2..].iter_mut() {
+            if pending == 0 {
+                break;
+            }
+            let t = Wide::from(*x) + pending;
+            *x = t as Limb;
+            pending = t >> BITS;
+        }
+        debug_assert_eq!(pending, 0);
+        i += 2;
     }
     // out = 2·out + Σ a_i² B^(2i)
     let mut top_bit: Limb = 0;
@@ -436,36 +461,23 @@ mod tests {
         }
     }
 
-    /// Scratch the recursion in `sqr` really uses for `n` limbs.
-    fn scratch_used(n: usize) -> usize {
-        if n < KT() {
-            0
-        } else if n < TT() {
-            let hh = n - n / 2;
-            4 * hh + 1 + (0..=hh).map(scratch_used).max().unwrap_or(0)
-        } else {
-            let k = n.div_ceil(3);
-            3 * (2 * k + 2) + 2 * (k + 1) + (0..=k + 1).map(scratch_used).max().unwrap_or(0)
-        }
-    }
-
     #[test]
     fn scratch_len_is_enough() {
-        // the envelope grows with n, so checking sizes up to a bound with a running max is cheap
+        // need[m]: the most scratch any square of at most m limbs takes (what `sqr` splits off
+        // at each level, plus the most its sub-squares take)
         let mut need = vec![0usize; 1];
         for n in 1..40_000usize {
             let own = scratch_used_level(n, &need);
             need.push(own);
             assert!(own <= sqr_scratch_len(n), "n = {n}: needs {own}");
         }
-        assert_eq!(need[700], scratch_used(700));
     }
 
-    /// `scratch_used(n)` from the table of smaller sizes (`need[m]` = max over sizes <= m).
+    /// `need[n]` from `need[..n]`.
     fn scratch_used_level(n: usize, need: &[usize]) -> usize {
-        let own = if n < KT() {
+        let own = if n < KARATSUBA_THRESHOLD {
             0
-        } else if n < TT() {
+        } else if n < TOOM3_THRESHOLD {
             let hh = n - n / 2;
             4 * hh + 1 + need[hh]
         } else {
@@ -478,7 +490,8 @@ mod tests {
     #[test]
     fn sqr_matches_num_bigint() {
         let sizes = [
-            1, 2, 3, 5, 31, 32, 33, 47, 64, 65, 100, 199, 200, 201, 257, 300, 601, 700,
+            1, 2, 3, 5, 17, 39, 40, 41, 64, 79, 80, 81, 100, 159, 160, 161, 241, 300, 481, 601,
+            1000,
         ];
         for (seed, &n) in sizes.iter().enumerate() {
             for variant in 0..3 {
@@ -488,7 +501,7 @@ mod tests {
                     2 => {
                         // a small high third: the Toom-3 split's short top part
                         a.iter_mut().rev().take(n / 3).for_each(|d| *d = 0);
-                        *a.last_mut().unwrap() = 1;
+                        a[n - 1] = 1;
                     }
                     _ => {}
                 }
