@@ -30,7 +30,8 @@ fn max_overlap(spans: &[Span], state: SpanState) -> usize {
     max as usize
 }
 
-fn threads(
+fn threads_on(
+    counter: &SharedCounter,
     workers: u32,
     tasks: &[Numbered],
     mode: GilMode,
@@ -47,9 +48,17 @@ fn threads(
     };
     let gil = Gil::new(mode, Duration::from_micros(interval_us));
     let lanes: Vec<u32> = (0..workers).collect();
-    let counter = SharedCounter::new();
-    let out = run_threads(&lanes, tasks, &gil, &counter, &StdSpawner, &env);
+    let out = run_threads(&lanes, tasks, &gil, counter, &StdSpawner, &env);
     (buffer.take(), out, gil.switches())
+}
+
+fn threads(
+    workers: u32,
+    tasks: &[Numbered],
+    mode: GilMode,
+    interval_us: u64,
+) -> (Vec<Span>, Vec<(u32, TaskOutcome)>, u64) {
+    threads_on(&SharedCounter::new(), workers, tasks, mode, interval_us)
 }
 
 fn sum_tasks(count: u32, n: u32) -> Vec<Numbered> {
@@ -116,18 +125,8 @@ fn counter_lost(style: CounterStyle, mode: GilMode, interval_us: u64) -> u64 {
     let tasks: Vec<Numbered> = (0..4)
         .map(|i| (i, Task::Counter(CounterSpec { increments, style })))
         .collect();
-    let buffer = SpanBuffer::default();
-    let clock = InstantClock::start();
-    let stop = AtomicBool::new(false);
-    let env = Env {
-        clock: &clock,
-        io: &NoIo,
-        sink: &buffer,
-        stop: &stop,
-    };
-    let gil = Gil::new(mode, Duration::from_micros(interval_us));
     let counter = SharedCounter::new();
-    run_threads(&[0, 1, 2, 3], &tasks, &gil, &counter, &StdSpawner, &env);
+    threads_on(&counter, 4, &tasks, mode, interval_us);
     4 * increments - counter.get()
 }
 
