@@ -91,18 +91,49 @@ class Broker {
 // ---------------------------------------------------------------------------------------------
 // Worker-based runs.
 
+// The plain engine, compiled once per page and handed to every lane worker, which makes its
+// own fresh instance of it (its own memory) — as every `spawn`ed process maps the same
+// interpreter binary from the OS page cache but starts its own interpreter.
+let plainModule = null;
+function plainEngine() {
+  if (!plainModule) {
+    const url = new URL('../engine/plain/gil_lab_engine_bg.wasm', import.meta.url);
+    plainModule = WebAssembly.compileStreaming(fetch(url)).then(warmUp).catch((e) => {
+      plainModule = null;
+      throw new Error(`the engine module could not be loaded: ${e.message || e}`);
+    });
+  }
+  return plainModule;
+}
+
+// V8 first runs wasm with its baseline compiler and optimises hot functions later, per
+// module. Running a little of the workload here once means every lane starts on optimised
+// code, so no lane (and not the first run of a session) is slowed by compiling.
+async function warmUp(module) {
+  try {
+    const glue = await import('../engine/plain/gil_lab_engine.js');
+    await glue.default({ module_or_path: module });
+    const t = new glue.SumTask(1500);
+    while (!t.run_for(50)) {}
+    t.free();
+  } catch (e) {
+    // Only a speed matter: the lanes load the module themselves.
+  }
+  return module;
+}
+
 function laneWorker() {
   return new Worker(new URL('./lane.js', import.meta.url), { type: 'module' });
 }
 
-function startLane(w) {
+function startLane(w, module) {
   return new Promise((resolve, reject) => {
     w.onmessage = ({ data }) => {
       if (data.type === 'ready') resolve(data.at_ms);
       else if (data.type === 'failed') reject(new Error(data.message));
     };
     w.onerror = (e) => reject(new Error(`a lane worker failed to start: ${e.message || 'script error'}`));
-    w.postMessage({ type: 'init' });
+    w.postMessage({ type: 'init', module });
   });
 }
 
@@ -148,6 +179,7 @@ async function runWorkers(run) {
   const created = [];
   let epoch;
 
+  const module = await plainEngine();
   const ws = Array.from({ length: count }, () => laneWorker());
   lanes = ws;
   if (isProcess) {
@@ -158,7 +190,7 @@ async function runWorkers(run) {
   }
   let ready;
   try {
-    ready = await Promise.all(ws.map(startLane));
+    ready = await Promise.all(ws.map((w) => startLane(w, module)));
   } catch (e) {
     ws.forEach((w) => w.terminate());
     throw e;
@@ -237,6 +269,8 @@ async function loadMt(threads) {
   if (poolSize === 0) {
     await mt.initThreadPool(threads);
     poolSize = threads;
+    // Optimised code before the first run (see warmUp above), on every pool thread.
+    mt.mt_alloc_probe(Math.min(threads, 4), 1200);
   }
   return poolSize;
 }
@@ -298,3 +332,5 @@ onmessage = async ({ data }) => {
 };
 
 post({ type: 'hello', isolated: self.crossOriginIsolated === true });
+// Compile the plain engine while the learner reads the page.
+plainEngine().catch(() => {});

@@ -137,7 +137,7 @@ onmessage = async ({ data }) => {
   switch (data.type) {
     case 'init':
       try {
-        await init();
+        await init({ module_or_path: data.module ?? new URL('../engine/plain/gil_lab_engine_bg.wasm', import.meta.url) });
         post({ type: 'ready', at_ms: absNow() });
       } catch (e) {
         post({ type: 'failed', message: `the engine did not load: ${e.message || e}` });

@@ -24,10 +24,8 @@ pub fn write_static(root: &Path, dist: &Path) -> Result<()> {
         .context("index.html is missing at the top of the repository")?;
     for entry in std::fs::read_dir(root.join("frontend/js"))? {
         let p = entry?.path();
-        if p.extension().is_some_and(|e| e == "js") {
-            if let Some(name) = p.file_name() {
-                std::fs::copy(&p, dist.join("js").join(name))?;
-            }
+        if let Some(name) = p.file_name().filter(|_| p.extension().is_some_and(|e| e == "js")) {
+            std::fs::copy(&p, dist.join("js").join(name))?;
         }
     }
     // GitHub Pages: serve files as they are.
@@ -81,7 +79,10 @@ pub fn report_sizes(dist: &Path) -> Result<()> {
             eprintln!("  {f:<40} {:>8} B  ({gz:>7} B gzip)", b.len());
         }
     }
-    eprintln!("  first load, gzip: {:.1} KB (goal ≤ 400 KB)", total as f64 / 1024.0);
+    eprintln!(
+        "  first load, gzip: {:.1} KB (goal ≤ 400 KB)",
+        total as f64 / 1024.0
+    );
     for f in [
         "engine/plain/gil_lab_engine_bg.wasm",
         "engine/threaded/gil_lab_engine_bg.wasm",

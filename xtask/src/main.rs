@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask build        # UI (stable) + plain engine (stable) + threaded engine (nightly) -> dist/
 //! cargo xtask serve [PORT] # build, then `gil-lab serve` on 127.0.0.1 with COOP/COEP
+//! cargo xtask test         # everything CI runs, browser tests included
 //! cargo xtask e2e          # browser end-to-end tests (tests/e2e/run.sh)
 //! cargo xtask bench-web    # browser benchmark (tests/e2e/bench.mjs)
 //! ```
@@ -60,7 +61,9 @@ fn clean(program: &str) -> Command {
 
 fn run(mut c: Command) -> Result<()> {
     let desc = format!("{c:?}");
-    let st = c.status().with_context(|| format!("could not start {desc}"))?;
+    let st = c
+        .status()
+        .with_context(|| format!("could not start {desc}"))?;
     if !st.success() {
         bail!("failed ({st}): {desc}");
     }
@@ -116,7 +119,9 @@ fn ensure_toolchains() -> Result<Threaded> {
     let (tc, mode) = if has_nightly {
         ("nightly", Threaded::Nightly)
     } else {
-        eprintln!("xtask: no nightly toolchain; building the threaded engine with stable + RUSTC_BOOTSTRAP=1");
+        eprintln!(
+            "xtask: no nightly toolchain; building the threaded engine with stable + RUSTC_BOOTSTRAP=1"
+        );
         ("stable", Threaded::Bootstrap)
     };
     if !targets(tc).lines().any(|l| l.trim() == TARGET) {
@@ -141,7 +146,17 @@ fn ensure_toolchains() -> Result<Threaded> {
 
 fn cargo_wasm(toolchain: &str, package: &str, target_dir: &str, extra: &[&str]) -> Command {
     let mut c = clean("rustup");
-    c.args(["run", toolchain, "cargo", "build", "--release", "--target", TARGET, "-p", package]);
+    c.args([
+        "run",
+        toolchain,
+        "cargo",
+        "build",
+        "--release",
+        "--target",
+        TARGET,
+        "-p",
+        package,
+    ]);
     c.args(["--target-dir", target_dir]);
     c.args(extra);
     c
@@ -167,10 +182,18 @@ fn wasm_opt(file: &Path) -> Result<()> {
         return Ok(());
     }
     let mut c = clean("node");
-    c.arg(&bin).arg(file).arg("-O2").arg("--enable-bulk-memory").arg("--enable-threads")
-        .arg("--enable-mutable-globals").arg("--enable-nontrapping-float-to-int")
-        .arg("--enable-sign-ext").arg("--enable-reference-types").arg("--enable-multivalue")
-        .arg("-o").arg(file);
+    c.arg(&bin)
+        .arg(file)
+        .arg("-O2")
+        .arg("--enable-bulk-memory")
+        .arg("--enable-threads")
+        .arg("--enable-mutable-globals")
+        .arg("--enable-nontrapping-float-to-int")
+        .arg("--enable-sign-ext")
+        .arg("--enable-reference-types")
+        .arg("--enable-multivalue")
+        .arg("-o")
+        .arg(file);
     if let Err(e) = run(c) {
         eprintln!("xtask: wasm-opt skipped for {} ({e})", file.display());
     }
@@ -191,17 +214,29 @@ fn build(skip_threaded: bool) -> Result<()> {
     eprintln!("xtask: building the UI (stable)");
     run(cargo_wasm("stable", "gil-lab-web", "target/web-ui", &[]))?;
     eprintln!("xtask: building the plain engine (stable)");
-    run(cargo_wasm("stable", "gil-lab-engine", "target/web-engine", &[]))?;
+    run(cargo_wasm(
+        "stable",
+        "gil-lab-engine",
+        "target/web-engine",
+        &[],
+    ))?;
     if !skip_threaded {
         eprintln!("xtask: building the threaded engine (build-std, atomics)");
-        let tc = if mode == Threaded::Nightly { "nightly" } else { "stable" };
+        let tc = if mode == Threaded::Nightly {
+            "nightly"
+        } else {
+            "stable"
+        };
         let mut c = cargo_wasm(
             tc,
             "gil-lab-engine",
             "target/web-engine-mt",
             &["--features", "threads", "-Z", "build-std=panic_abort,std"],
         );
-        c.env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS", THREADED_RUSTFLAGS);
+        c.env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            THREADED_RUSTFLAGS,
+        );
         if mode == Threaded::Bootstrap {
             c.env("RUSTC_BOOTSTRAP", "1");
         }
@@ -212,7 +247,10 @@ fn build(skip_threaded: bool) -> Result<()> {
         std::fs::remove_dir_all(&dist).context("could not clear dist/")?;
     }
     bindgen(&rel("target/web-ui", "gil_lab_web"), &dist.join("pkg"))?;
-    bindgen(&rel("target/web-engine", "gil_lab_engine"), &dist.join("engine/plain"))?;
+    bindgen(
+        &rel("target/web-engine", "gil_lab_engine"),
+        &dist.join("engine/plain"),
+    )?;
     if !skip_threaded {
         bindgen(
             &rel("target/web-engine-mt", "gil_lab_engine"),
@@ -245,7 +283,45 @@ fn main() -> Result<()> {
             build(false)?;
             let port = rest.first().cloned().unwrap_or_else(|| "8000".into());
             let mut c = clean("cargo");
-            c.args(["run", "--release", "-p", "gil-lab-native", "--", "serve", "--port", &port]);
+            c.args([
+                "run",
+                "--release",
+                "-p",
+                "gil-lab-native",
+                "--",
+                "serve",
+                "--port",
+                &port,
+            ]);
+            run(c)
+        }
+        "test" => {
+            // Everything CI runs: core and CLI tests, the browser crates' own tests, the core
+            // on wasm, then the web build and the browser end-to-end tests.
+            let mut c = clean("cargo");
+            c.args(["test", "-p", "gil-lab", "-p", "gil-lab-native"]);
+            run(c)?;
+            let mut c = clean("cargo");
+            c.args([
+                "test",
+                "-p",
+                "gil-lab-browser",
+                "-p",
+                "gil-lab-engine",
+                "-p",
+                "gil-lab-web",
+            ]);
+            c.args(["--target-dir", "target/web-host"]);
+            run(c)?;
+            ensure_toolchains()?;
+            let mut c = clean("rustup");
+            c.args([
+                "run", "stable", "cargo", "check", "-p", "gil-lab", "--target", TARGET,
+            ]);
+            c.args(["--target-dir", "target/web-check"]);
+            run(c)?;
+            let mut c = clean("bash");
+            c.arg("tests/e2e/run.sh");
             run(c)
         }
         "e2e" => {
@@ -260,7 +336,7 @@ fn main() -> Result<()> {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask build [--no-threads] | dist | serve [PORT] | e2e | bench-web"
+                "usage: cargo xtask build [--no-threads] | dist | serve [PORT] | test | e2e | bench-web"
             );
             Ok(())
         }

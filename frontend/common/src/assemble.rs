@@ -99,7 +99,12 @@ impl LiveRun {
                 });
             }
         }
-        let wall = spans.iter().map(|s| s.end_us).max().unwrap_or(0).max(now_us);
+        let wall = spans
+            .iter()
+            .map(|s| s.end_us)
+            .max()
+            .unwrap_or(0)
+            .max(now_us);
         let outcomes: Vec<(u32, TaskOutcome)> =
             self.outcomes.iter().map(|(k, v)| (*k, v.clone())).collect();
         let mut lanes = self.lanes.clone();
@@ -135,9 +140,7 @@ pub fn lanes_for(params: &Params) -> Vec<Lane> {
     let (kind, count) = match &params.model {
         Model::Sequential => (LaneKind::Main, 1),
         Model::Threads { workers, .. } => (LaneKind::Thread, *workers),
-        Model::Processes { workers } | Model::Pool { workers, .. } => {
-            (LaneKind::Process, *workers)
-        }
+        Model::Processes { workers } | Model::Pool { workers, .. } => (LaneKind::Process, *workers),
         // The race demo's lanes come with its report (one group per case).
         Model::Race { .. } => return Vec::new(),
     };

@@ -24,7 +24,9 @@ use gil_lab::workload::{Digest, SumPowers, TaskOutcome};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
-#[wasm_bindgen(inline_js = "export function abs_now_ms() { return performance.timeOrigin + performance.now(); }")]
+#[wasm_bindgen(
+    inline_js = "export function abs_now_ms() { return performance.timeOrigin + performance.now(); }"
+)]
 extern "C" {
     /// The one clock of the lab in the browser: `performance.timeOrigin + performance.now()`,
     /// comparable across workers (each worker's `now()` alone has its own origin).
@@ -117,6 +119,9 @@ mod tests {
         let mut t = SumTask::new(300);
         while !t.run_for(0.01) {}
         let expected = TaskOutcome::Sum(SumPowers::new(300).finish());
-        assert_eq!(t.outcome_json(), serde_json::to_string(&expected).unwrap_or_default());
+        assert_eq!(
+            t.outcome_json(),
+            serde_json::to_string(&expected).unwrap_or_default()
+        );
     }
 }

@@ -23,7 +23,9 @@ use gil_lab::workload::{DownloadOutput, DownloadSpec, SharedCounter, TaskOutcome
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-pub use wasm_bindgen_rayon::init_thread_pool;
+// `initThreadPool` is exported by wasm-bindgen-rayon itself (a `#[wasm_bindgen]` item of a
+// dependency is part of this module's exports); referencing it keeps the crate linked.
+use wasm_bindgen_rayon as _;
 
 #[global_allocator]
 static ALLOC: crate::alloc::ThreadCaching = crate::alloc::ThreadCaching;
@@ -47,8 +49,16 @@ impl Clock for AbsClock {
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Event {
-    Span { span: Span },
-    Progress { lane: Option<u32>, task: u32, done: u64, total: u64, at_us: u64 },
+    Span {
+        span: Span,
+    },
+    Progress {
+        lane: Option<u32>,
+        task: u32,
+        done: u64,
+        total: u64,
+        at_us: u64,
+    },
 }
 
 thread_local! {
@@ -70,7 +80,13 @@ impl TraceSink for LiveSink {
     fn progress(&self, task: u32, done: u64, total: u64) {
         let at_us = self.clock.now_us();
         let lane = LANE.with(Cell::get);
-        lock(&self.events).push(Event::Progress { lane, task, done, total, at_us });
+        lock(&self.events).push(Event::Progress {
+            lane,
+            task,
+            done,
+            total,
+            at_us,
+        });
     }
 }
 
@@ -138,7 +154,11 @@ impl ProcessLauncher for SeparateMemory {
         let shares: Vec<Vec<Numbered>> = match &plan.dispatch {
             Dispatch::Fixed(ix) => ix
                 .iter()
-                .map(|v| v.iter().filter_map(|&i| plan.tasks.get(i as usize).cloned()).collect())
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|&i| plan.tasks.get(i as usize).cloned())
+                        .collect()
+                })
                 .collect(),
             Dispatch::Chunks(chunks) => {
                 let w = plan.lanes.len().max(1);
@@ -164,7 +184,8 @@ impl ProcessLauncher for SeparateMemory {
                 });
             }
         });
-        out.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+        out.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::files;
 use crate::form::{self, Fields, QUICK_INCREMENTS, QUICK_N};
-use crate::runtime::{self, Update};
+use crate::runtime::{self, Update as RunUpdate};
 
 thread_local! {
     /// Wall time of the last sequential run per workload (`n`, tasks, …): the speed-up's base.
@@ -42,9 +42,16 @@ fn cores() -> u32 {
 
 fn browser() -> String {
     let ua = window().navigator().user_agent().unwrap_or_default();
-    for (key, name) in [("Firefox/", "Firefox"), ("Chrome/", "Chromium"), ("Version/", "Safari")] {
+    for (key, name) in [
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chromium"),
+        ("Version/", "Safari"),
+    ] {
         if let Some(i) = ua.find(key) {
-            let v: String = ua[i + key.len()..].chars().take_while(char::is_ascii_digit).collect();
+            let v: String = ua[i + key.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
             return format!("{name} {v}");
         }
     }
@@ -135,32 +142,48 @@ impl Ui {
             return;
         }
         self.error.set(None);
+        publish("checking", None);
         let name = self.scenario.get_untracked();
         let sc = match form::scenario(&name) {
             Ok(s) => s,
-            Err(e) => return self.error.set(Some(e)),
+            Err(e) => return self.invalid(e),
         };
         let params = match self.fields.with_untracked(|f| f.params(sc)) {
             Ok(p) => p,
-            Err(e) => return self.error.set(Some(e)),
+            Err(e) => return self.invalid(e),
         };
         let iso = isolated();
         let path = match runtime::path_for(&params, iso) {
             Ok(p) => p,
-            Err(e) => return self.error.set(Some(e)),
+            Err(e) => return self.invalid(e),
         };
         let tasks = build_tasks(&params, &image_urls());
         let ui = self;
         runtime::set_listener(move |u| ui.on_update(u));
-        match runtime::start(sc.name, params, tasks, path, &image_urls(), cores(), &browser(), iso) {
+        match runtime::start(
+            sc.name,
+            params,
+            tasks,
+            path,
+            &image_urls(),
+            cores(),
+            &browser(),
+            iso,
+        ) {
             Ok(()) => {
                 self.running.set(true);
+                self.report.set(None);
                 self.status.set(format!("Running {}…", sc.name));
                 publish("running", None);
                 start_timer(self);
             }
             Err(e) => self.error.set(Some(e)),
         }
+    }
+
+    fn invalid(self, message: String) {
+        self.error.set(Some(message));
+        publish("invalid", None);
     }
 
     fn stop(self) {
@@ -173,10 +196,10 @@ impl Ui {
             .set("Stopped: every worker was terminated; the trace so far stays on screen.".into());
     }
 
-    fn on_update(self, u: Update) {
+    fn on_update(self, u: RunUpdate) {
         match u {
-            Update::Progress => {}
-            Update::Finished(mut r) => {
+            RunUpdate::Progress => {}
+            RunUpdate::Finished(mut r) => {
                 let key = baseline_key(&r.params);
                 if matches!(r.params.model, Model::Sequential) {
                     BASELINES.with(|b| b.borrow_mut().insert(key, r.wall_us));
@@ -193,7 +216,7 @@ impl Ui {
                 self.report.set(Some(r));
                 self.running.set(false);
             }
-            Update::Failed(e) => {
+            RunUpdate::Failed(e) => {
                 self.error.set(Some(e));
                 self.running.set(false);
                 publish("error", None);
@@ -230,13 +253,18 @@ fn start_timer(ui: Ui) {
         });
         let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
             cb.as_ref().unchecked_ref(),
-            250,
+            // Twice a second: enough to watch it grow, and redrawing costs CPU the workers
+            // would otherwise have (the machine may have only 2 cores).
+            500,
         );
         *t.borrow_mut() = Some(cb);
     });
 }
 
-fn open_report(ui: Ui, fut: impl std::future::Future<Output = Result<RunReport, String>> + 'static) {
+fn open_report(
+    ui: Ui,
+    fut: impl std::future::Future<Output = Result<RunReport, String>> + 'static,
+) {
     wasm_bindgen_futures::spawn_local(async move {
         match fut.await {
             Ok(r) => {
@@ -264,7 +292,7 @@ fn Picture(#[prop(into)] report: Signal<Option<RunReport>>, compact: bool) -> im
                 let wants = gil_lab::scenario::find(&r.scenario).and_then(|s| s.baseline);
                 (wants.is_some() && r.baseline_wall_us.is_none()).then(|| {
                     format!(
-                        "No speed-up yet: run {} with the same n and tasks first, then this one again.",
+                        "No speed-up yet: run {} with the same settings first (the button above does), then this one again.",
                         wants.unwrap_or_default()
                     )
                 })
@@ -278,7 +306,7 @@ fn Picture(#[prop(into)] report: Signal<Option<RunReport>>, compact: bool) -> im
                 None => view! { <div class="svg empty">"Press Run: the timeline appears here and grows as the workers report."</div> }.into_any(),
             }}
             <p class="estimate">"Per-core load in a browser is estimated from what the workers were doing: browsers do not expose per-core load."</p>
-            {move || hint.get().map(|h| view! { <p class="hint">{h}</p> })}
+            {move || (!compact).then(|| hint.get().map(|h| view! { <p class="hint">{h}</p> }))}
             {move || (!compact).then(|| summary.get().map(|s| view! { <pre class="summary">{s}</pre> }))}
             {move || compact.then(|| summary.get().map(|s| {
                 let short: String = s.lines().take(4).collect::<Vec<_>>().join("\n");
@@ -288,11 +316,18 @@ fn Picture(#[prop(into)] report: Signal<Option<RunReport>>, compact: bool) -> im
     }
 }
 
-fn field(label: &'static str, ui: Ui, get: fn(&Fields) -> String, set: fn(&mut Fields, String), help: &'static str) -> impl IntoView {
+fn field(
+    id: &'static str,
+    label: &'static str,
+    ui: Ui,
+    get: fn(&Fields) -> String,
+    set: fn(&mut Fields, String),
+    help: &'static str,
+) -> impl IntoView {
     view! {
         <label class="field">
             <span>{label}</span>
-            <input type="text" inputmode="decimal" placeholder="default"
+            <input id=id type="text" inputmode="decimal" placeholder="default"
                 prop:value=move || ui.fields.with(get)
                 on:input=move |ev| { let v = event_target_value(&ev); ui.fields.update(|f| set(f, v)); }
             />
@@ -305,14 +340,34 @@ fn field(label: &'static str, ui: Ui, get: fn(&Fields) -> String, set: fn(&mut F
 #[component]
 fn Lab(ui: Ui) -> impl IntoView {
     let iso = isolated();
-    let scenario = Memo::new(move |_| form::scenario(&ui.scenario.get()).ok());
-    let defaults = Memo::new(move |_| scenario.get().map(|s| s.defaults()));
-    let python = Memo::new(move |_| scenario.get().map(|s| s.python_code()).unwrap_or_default());
-    let is_sum = move || defaults.get().is_some_and(|p| matches!(p.workload, Workload::SumPowers { .. }));
-    let is_io = move || defaults.get().is_some_and(|p| matches!(p.workload, Workload::Download { .. }));
-    let is_threads = move || defaults.get().is_some_and(|p| matches!(p.model, Model::Threads { .. } | Model::Race { .. }));
-    let is_race = move || defaults.get().is_some_and(|p| matches!(p.model, Model::Race { .. }));
-    let has_workers = move || defaults.get().is_some_and(|p| !matches!(p.model, Model::Sequential));
+    let scenario = move || form::scenario(&ui.scenario.get()).ok();
+    let defaults = Memo::new(move |_| scenario().map(|s| s.defaults()));
+    let python = Memo::new(move |_| scenario().map(|s| s.python_code()).unwrap_or_default());
+    let is_sum = move || {
+        defaults
+            .get()
+            .is_some_and(|p| matches!(p.workload, Workload::SumPowers { .. }))
+    };
+    let is_io = move || {
+        defaults
+            .get()
+            .is_some_and(|p| matches!(p.workload, Workload::Download { .. }))
+    };
+    let is_threads = move || {
+        defaults
+            .get()
+            .is_some_and(|p| matches!(p.model, Model::Threads { .. } | Model::Race { .. }))
+    };
+    let is_race = move || {
+        defaults
+            .get()
+            .is_some_and(|p| matches!(p.model, Model::Race { .. }))
+    };
+    let has_workers = move || {
+        defaults
+            .get()
+            .is_some_and(|p| !matches!(p.model, Model::Sequential))
+    };
 
     let options = SCENARIOS
         .iter()
@@ -337,7 +392,7 @@ fn Lab(ui: Ui) -> impl IntoView {
                         {options}
                     </select>
                 </label>
-                <p class="lesson">{move || scenario.get().map(|s| s.lesson)}</p>
+                <p class="lesson">{move || scenario().map(|s| s.lesson)}</p>
                 <div class="presets">
                     <Show when=is_sum>
                         <button id="quick" on:click=move |_| ui.fields.update(|f| f.n = QUICK_N.into())>"Quick size (n = 2000)"</button>
@@ -349,9 +404,9 @@ fn Lab(ui: Ui) -> impl IntoView {
                     </Show>
                 </div>
                 <div class="fields">
-                    <Show when=is_sum>{field("n", ui, |f| f.n.clone(), |f, v| f.n = v, "sum_powers(n), 0 to 50000")}</Show>
-                    {field("tasks", ui, |f| f.tasks.clone(), |f, v| f.tasks = v, "1 to 256")}
-                    <Show when=has_workers>{field("workers", ui, |f| f.workers.clone(), |f, v| f.workers = v, "threads or processes, 1 to 64")}</Show>
+                    <Show when=is_sum>{field("f-n", "n", ui, |f| f.n.clone(), |f, v| f.n = v, "sum_powers(n), 0 to 50000")}</Show>
+                    {field("f-tasks", "tasks", ui, |f| f.tasks.clone(), |f, v| f.tasks = v, "1 to 256")}
+                    <Show when=has_workers>{field("f-workers", "workers", ui, |f| f.workers.clone(), |f, v| f.workers = v, "threads or processes, 1 to 64")}</Show>
                     <Show when=is_threads>
                         <label class="field">
                             <span>"GIL"</span>
@@ -363,20 +418,20 @@ fn Lab(ui: Ui) -> impl IntoView {
                             </select>
                             <small>"one thread at a time, or none"</small>
                         </label>
-                        {field("switch interval, ms", ui, |f| f.interval_ms.clone(), |f, v| f.interval_ms = v, "sys.setswitchinterval; default 5")}
+                        {field("f-interval", "switch interval, ms", ui, |f| f.interval_ms.clone(), |f, v| f.interval_ms = v, "sys.setswitchinterval; default 5")}
                     </Show>
                     <Show when=is_io>
-                        {field("server latency, ms", ui, |f| f.latency_ms.clone(), |f, v| f.latency_ms = v, "time to first byte, modelled")}
-                        {field("bandwidth, kbit/s", ui, |f| f.bandwidth_kbps.clone(), |f, v| f.bandwidth_kbps = v, "per connection, modelled")}
+                        {field("f-latency", "server latency, ms", ui, |f| f.latency_ms.clone(), |f, v| f.latency_ms = v, "time to first byte, modelled")}
+                        {field("f-bandwidth", "bandwidth, kbit/s", ui, |f| f.bandwidth_kbps.clone(), |f, v| f.bandwidth_kbps = v, "per connection, modelled")}
                     </Show>
-                    <Show when=is_race>{field("increments", ui, |f| f.increments.clone(), |f, v| f.increments = v, "per worker")}</Show>
+                    <Show when=is_race>{field("f-increments", "increments", ui, |f| f.increments.clone(), |f, v| f.increments = v, "per worker")}</Show>
                 </div>
                 <p class="defaults">{move || defaults.get().map(|p| format!("Defaults: {}", view::describe_params(&p)))}</p>
                 {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="buttons">
                     <button id="run" class="primary" disabled=move || ui.running.get() on:click=move |_| ui.run()>"Run"</button>
                     <button id="stop" disabled=move || !ui.running.get() on:click=move |_| ui.stop()>"Stop"</button>
-                    <Show when=move || scenario.get().is_some_and(|s| s.baseline.is_some())>
+                    <Show when=move || scenario().is_some_and(|s| s.baseline.is_some())>
                         <button id="baseline" disabled=move || ui.running.get() on:click=move |_| ui.run_baseline()>"Run the sequential version"</button>
                     </Show>
                 </div>
@@ -425,7 +480,11 @@ fn Lab(ui: Ui) -> impl IntoView {
 fn Embed(ui: Ui) -> impl IntoView {
     let iso = isolated();
     let current: Signal<Option<RunReport>> = ui.report.into();
-    let title = move || form::scenario(&ui.scenario.get()).map(|s| s.summary).unwrap_or_default();
+    let title = move || {
+        form::scenario(&ui.scenario.get())
+            .map(|s| s.summary)
+            .unwrap_or_default()
+    };
     view! {
         <div class="embed">
             <p class="embed-title"><strong>{move || ui.scenario.get()}</strong>": "{title}</p>
@@ -436,7 +495,7 @@ fn Embed(ui: Ui) -> impl IntoView {
                 <span class="status">{move || ui.status.get()}</span>
             </div>
             <Picture report=current compact=true/>
-            <p class="mode small">{mode_sentence(iso)}</p>
+            <p class="mode small" data-isolated=iso.to_string()>{mode_sentence(iso)}</p>
         </div>
     }
 }
@@ -458,7 +517,11 @@ pub fn mount() {
         fields.increments = QUICK_INCREMENTS.to_owned();
     }
     let known = form::scenario(&name);
-    let ui_name = if known.is_ok() { name.clone() } else { "cpu-threads".to_owned() };
+    let ui_name = if known.is_ok() {
+        name.clone()
+    } else {
+        "cpu-threads".to_owned()
+    };
     let report_url = get(&q, "report").map(str::to_owned);
     publish("idle", None);
     let body = window()
@@ -473,7 +536,10 @@ pub fn mount() {
         let ui = Ui::new(ui_name.clone(), fields.clone());
         if let Err(e) = &known {
             ui.error.set(Some(e.clone()));
-        } else if let Err(e) = ui.fields.with_untracked(|f| f.params(known.as_ref().map(|s| *s).expect("known"))) {
+        } else if let Err(e) = ui
+            .fields
+            .with_untracked(|f| f.params(known.as_ref().map(|s| *s).expect("known")))
+        {
             ui.error.set(Some(e));
         }
         if let Some(url) = report_url.clone() {
@@ -486,8 +552,7 @@ pub fn mount() {
         } else {
             view! { <Lab ui=ui/> }.into_any()
         }
-    })
-    .forget();
+    });
 }
 
 /// Drag and drop of a report anywhere on the page.
@@ -495,10 +560,15 @@ fn install_drop(ui: Ui) {
     let Some(body) = window().document().and_then(|d| d.body()) else {
         return;
     };
-    let over = Closure::<dyn FnMut(web_sys::DragEvent)>::new(|ev: web_sys::DragEvent| ev.prevent_default());
+    let over = Closure::<dyn FnMut(web_sys::DragEvent)>::new(|ev: web_sys::DragEvent| {
+        ev.prevent_default()
+    });
     let drop = Closure::<dyn FnMut(web_sys::DragEvent)>::new(move |ev: web_sys::DragEvent| {
         ev.prevent_default();
-        let file = ev.data_transfer().and_then(|d| d.files()).and_then(|l| l.get(0));
+        let file = ev
+            .data_transfer()
+            .and_then(|d| d.files())
+            .and_then(|l| l.get(0));
         if let Some(f) = file {
             open_report(ui, files::read_file(f));
         }

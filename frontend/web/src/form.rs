@@ -2,7 +2,7 @@
 //! [`Overrides::apply`], so the page shows exactly the messages `gil-lab run` prints.
 
 use gil_lab::gil::GilMode;
-use gil_lab::scenario::{InputError, Limits, Overrides, Params, Scenario, find, SCENARIOS};
+use gil_lab::scenario::{InputError, Limits, Overrides, Params, SCENARIOS, Scenario, find};
 
 /// The editable fields, as typed (empty keeps the scenario's default).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -50,20 +50,23 @@ impl Fields {
     /// The overrides these fields describe, or a message naming the field and its range.
     pub fn overrides(&self) -> Result<Overrides, String> {
         let interval = self.interval_ms.trim();
-        let switch_interval_ms = if interval.is_empty() {
-            None
-        } else {
-            let (lo, hi) = Limits::SWITCH_INTERVAL_MS;
-            Some(interval.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
+        let switch_interval_ms =
+            if interval.is_empty() {
+                None
+            } else {
+                let (lo, hi) = Limits::SWITCH_INTERVAL_MS;
+                Some(interval.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| {
                 format!("switch-interval-ms = {interval:?} is not a number: allowed {lo}..={hi}")
             })?)
-        };
+            };
         let gil = match self.gil.trim() {
             "" => None,
             "classic" => Some(GilMode::Classic),
             "free" => Some(GilMode::Free),
             other => {
-                return Err(format!("gil = {other:?} is not a GIL mode: allowed classic or free"));
+                return Err(format!(
+                    "gil = {other:?} is not a GIL mode: allowed classic or free"
+                ));
             }
         };
         Ok(Overrides {
@@ -73,7 +76,11 @@ impl Fields {
             switch_interval_ms,
             gil,
             latency_ms: whole("latency-ms", &self.latency_ms, Limits::LATENCY_MS)?,
-            bandwidth_kbps: whole("bandwidth-kbps", &self.bandwidth_kbps, Limits::BANDWIDTH_KBPS)?,
+            bandwidth_kbps: whole(
+                "bandwidth-kbps",
+                &self.bandwidth_kbps,
+                Limits::BANDWIDTH_KBPS,
+            )?,
             increments: whole("increments", &self.increments, Limits::INCREMENTS)?,
             ..Overrides::default()
         })
@@ -131,14 +138,31 @@ mod tests {
     #[test]
     fn negative_and_zero_inputs_name_the_field() {
         let sc = scenario("cpu-threads").expect("known");
-        let f = Fields { n: "-5".into(), ..Fields::default() };
+        let f = Fields {
+            n: "-5".into(),
+            ..Fields::default()
+        };
         let e = f.params(sc).expect_err("negative n");
         assert!(e.contains("n = -5") && e.contains("0..=50000"), "{e}");
-        let f = Fields { workers: "0".into(), ..Fields::default() };
+        let f = Fields {
+            workers: "0".into(),
+            ..Fields::default()
+        };
         let e = f.params(sc).expect_err("0 workers");
         assert!(e.starts_with("workers = 0"), "{e}");
-        let f = Fields { n: "abc".into(), ..Fields::default() };
-        assert!(f.params(sc).expect_err("text").contains("not a whole number"));
-        assert!(scenario("nope").expect_err("unknown").contains("cpu-threads"));
+        let f = Fields {
+            n: "abc".into(),
+            ..Fields::default()
+        };
+        assert!(
+            f.params(sc)
+                .expect_err("text")
+                .contains("not a whole number")
+        );
+        assert!(
+            scenario("nope")
+                .expect_err("unknown")
+                .contains("cpu-threads")
+        );
     }
 }

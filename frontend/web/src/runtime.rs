@@ -133,7 +133,9 @@ fn spawn_host() -> Result<(), String> {
             .unwrap_or_default();
         match serde_json::from_str::<HostMsg>(&text) {
             Ok(msg) => on_host(msg),
-            Err(e) => notify(Update::Failed(format!("the engine sent something unexpected: {e}"))),
+            Err(e) => notify(Update::Failed(format!(
+                "the engine sent something unexpected: {e}"
+            ))),
         }
     });
     let onerror = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
@@ -261,7 +263,11 @@ fn apply(cur: &mut Current, e: Ev) {
             // running since its last span ended.
             if let Some(lane) = lane {
                 let since = cur.last_end.get(&lane).copied().unwrap_or(0).min(at_us);
-                let stale = cur.live.open.get(&lane).is_none_or(|o| o.task != Some(task));
+                let stale = cur
+                    .live
+                    .open
+                    .get(&lane)
+                    .is_none_or(|o| o.task != Some(task));
                 if stale {
                     cur.live.open.insert(
                         lane,

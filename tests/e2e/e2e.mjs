@@ -1,0 +1,212 @@
+// GIL Lab browser end-to-end tests (issue 3), in headless Debian Chromium, against the page
+// served by `gil-lab serve`: isolated at /, not isolated at /plain/ (same files, no COOP/COEP).
+//
+//   BASE=http://127.0.0.1:PORT DIST=dist GIL_LAB_BIN=target/release/gil-lab node e2e.mjs
+//
+// Prints one line per test and a final `N passed, N failed`; exits non-zero on any failure.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { launch, open, runScenario, maxRunning } from './lib.mjs';
+
+const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
+const DIST = process.env.DIST || '../../dist';
+const BIN = process.env.GIL_LAB_BIN || '';
+const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
+
+let passed = 0;
+let failed = 0;
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+const MODES = [
+  { name: 'isolated', url: `${BASE}/`, isolated: true },
+  { name: 'not isolated', url: `${BASE}/plain/`, isolated: false },
+];
+
+// Small sizes: every scenario finishes in about a second.
+const SMALL = {
+  'io-sequential': { tasks: 6, latency: 20 },
+  'io-threads': { tasks: 6, workers: 3, latency: 20 },
+  'cpu-sequential': { n: 800, tasks: 2 },
+  'cpu-threads': { n: 1500, tasks: 2, workers: 2 },
+  'cpu-threads-free': { n: 2500, tasks: 2, workers: 2 },
+  'cpu-processes': { n: 2500, tasks: 2, workers: 2 },
+  'cpu-pool': { n: 800, tasks: 4, workers: 2 },
+  race: { increments: 20000, workers: 2 },
+};
+
+const { ctx, close } = await launch();
+
+for (const mode of MODES) {
+  test(`${mode.name}: the page loads with no console errors and states its mode`, async () => {
+    const { page, errors } = await open(ctx, mode.url);
+    const iso = await page.evaluate(() => window.crossOriginIsolated);
+    assert(iso === mode.isolated, `crossOriginIsolated = ${iso}`);
+    const text = await page.locator('p.mode').textContent();
+    assert(mode.isolated ? /is cross-origin isolated/.test(text) : /not cross-origin isolated/.test(text), text);
+    const py = await page.locator('.code pre').textContent();
+    assert(py.includes('def sum_powers'), 'the Python snippet is shown');
+    await page.waitForTimeout(500);
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+
+  for (const [scenario, fields] of Object.entries(SMALL)) {
+    test(`${mode.name}: ${scenario} runs and shows one lane per worker`, async () => {
+      const { page, errors } = await open(ctx, mode.url);
+      if (scenario === 'race' && !mode.isolated) {
+        await page.selectOption('#scenario', scenario);
+        await page.click('#run');
+        await page.waitForSelector('.error');
+        const msg = await page.locator('.error').textContent();
+        assert(/cross-origin isolated/.test(msg), `race explains it needs isolation: ${msg}`);
+        await page.close();
+        return;
+      }
+      const r = await runScenario(page, scenario, fields);
+      const workers = r.params.model.workers ?? 1;
+      const perCase = scenario === 'race' ? r.lanes.length / 5 : r.lanes.length;
+      assert(perCase === workers, `${r.lanes.length} lanes for ${workers} workers`);
+      for (const lane of r.lanes) {
+        assert(r.spans.some((s) => s.lane === lane.id), `lane ${lane.label} has spans`);
+      }
+      assert(r.tasks.every((t) => t.outcome.status !== 'error' && t.outcome.status !== 'not_run'),
+        `every task finished: ${JSON.stringify(r.tasks.map((t) => t.outcome))}`);
+      const bars = await page.locator('.svg svg rect').count();
+      assert(bars > 5, `the picture has bars (${bars})`);
+      if (scenario === 'cpu-threads') {
+        assert(maxRunning(r) === 1, `classic GIL: at most one running span at a time, saw ${maxRunning(r)}`);
+      }
+      if (scenario === 'cpu-threads-free' || scenario === 'cpu-processes') {
+        assert(maxRunning(r) >= 2, `${scenario}: running spans overlap (saw ${maxRunning(r)})`);
+      }
+      if (scenario === 'io-threads') {
+        const io = r.spans.filter((s) => s.state === 'io_wait');
+        assert(io.length >= 6, 'downloads are waits with the GIL released');
+      }
+      if (scenario === 'race') {
+        assert(r.counters.length === 5, 'five race cases');
+        assert(r.counters[0].lost === 0, 'plain loop under the GIL loses nothing');
+        assert(r.counters[4].observed === 0, "processes never touch the parent's counter");
+      }
+      assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+      await page.close();
+    });
+  }
+
+  test(`${mode.name}: Stop ends a run within 1 s and the page still works`, async () => {
+    const { page, errors } = await open(ctx, mode.url);
+    await page.selectOption('#scenario', 'cpu-threads');
+    await page.fill('#f-n', '10000');
+    await page.fill('#f-workers', '2');
+    await page.click('#run');
+    await page.waitForTimeout(1500);
+    const t0 = Date.now();
+    await page.click('#stop');
+    await page.waitForFunction(() => window.__gilLabState === 'stopped', null, { timeout: 1000 });
+    const took = Date.now() - t0;
+    assert(took < 1000, `stopped in ${took} ms`);
+    const r = JSON.parse(await page.evaluate(() => window.__gilLabLastReport));
+    assert(r.spans.length > 0, 'the partial trace is kept');
+    assert(await page.locator('.svg svg').count() === 1, 'the partial picture stays on screen');
+    const again = await runScenario(page, 'cpu-sequential', { n: 300, tasks: 1 });
+    assert(again.tasks[0].outcome.status === 'sum', 'a run after Stop works');
+    assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+    await page.close();
+  });
+}
+
+test('embed: renders, runs, and posts its height to the parent', async () => {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.setContent(`<html><body><script>window.heights=[];addEventListener('message',e=>{if(e.data&&e.data.type==='gil-lab:height')heights.push(e.data.height)})</script>
+    <iframe id="f" src="${BASE}/plain/?embed=cpu-processes&n=400&tasks=2&workers=2" style="width:700px;height:300px"></iframe></body></html>`);
+  await page.waitForFunction(() => window.heights.length > 0, null, { timeout: 20000 });
+  const frame = page.frameLocator('#f');
+  await frame.locator('#run').click();
+  await frame.locator('.svg svg').waitFor({ timeout: 30000 });
+  // The picture makes the page taller: the parent hears the new height.
+  await page.waitForFunction(() => window.heights.length > 1 && window.heights.at(-1) > window.heights[0], null, { timeout: 10000 });
+  assert(errors.length === 0, errors.join(' | '));
+  await page.close();
+});
+
+test('bad input in the URL gets a clear message, never a blank page', async () => {
+  const cases = [
+    ['?scenario=nope', /unknown scenario "nope"/],
+    ['?scenario=cpu-threads&n=-5', /n = -5 is out of range: allowed 0\.\.=50000/],
+    ['?scenario=cpu-threads&workers=0', /workers = 0 is out of range: allowed 1\.\.=64/],
+    ['?embed=nope', /unknown scenario/],
+    ['?report=/does-not-exist.json', /could not be loaded: HTTP 404/],
+    ['?report=/index.html', /could not be opened: not a GIL Lab report/],
+  ];
+  for (const [q, re] of cases) {
+    const page = await ctx.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${BASE}/plain/${q}`);
+    await page.waitForSelector('.error', { timeout: 10000 });
+    const msg = (await page.locator('.error').allTextContents()).join(' ');
+    assert(re.test(msg), `${q}: ${msg}`);
+    assert(errors.length === 0, `${q}: ${errors.join(' | ')}`);
+    await page.close();
+  }
+  // A malformed file through the file picker.
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/plain/`);
+  await page.waitForSelector('#run');
+  await page.setInputFiles('#open-report', { name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"version": 1, "scen') });
+  await page.waitForSelector('.error');
+  const msg = await page.locator('.error').textContent();
+  assert(/broken\.json could not be opened/.test(msg), msg);
+  // The form: Run with a bad value names the field.
+  await page.fill('#f-tasks', '0');
+  await page.click('#run');
+  await page.waitForFunction(() => window.__gilLabState === 'invalid');
+  const m2 = await page.locator('.error').textContent();
+  assert(/tasks = 0 is out of range/.test(m2), m2);
+  await page.close();
+});
+
+test('a report written by `gil-lab run --json` renders to the same SVG as `gil-lab run --svg`', async () => {
+  if (!BIN || !existsSync(BIN)) throw new Error(`no native binary at ${BIN || '(GIL_LAB_BIN unset)'}`);
+  const tmp = mkdtempSync(join(tmpdir(), 'gil-lab-native-'));
+  const json = join(tmp, 'r.json');
+  const svg = join(tmp, 'r.svg');
+  execFileSync(BIN, ['run', 'cpu-threads', '--n', '600', '--tasks', '2', '--workers', '2', '--json', json, '--svg', svg, '--quiet'], { stdio: 'ignore' });
+  const dir = join(DIST, 'e2e');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'native.report.json'), readFileSync(json));
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/?report=e2e/native.report.json`);
+  await page.waitForFunction(() => window.__gilLabState === 'opened', null, { timeout: 15000 });
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#dl-svg')]);
+  const got = readFileSync(await dl.path(), 'utf8');
+  const want = readFileSync(svg, 'utf8');
+  assert(got === want, `the page's SVG differs from the native one (${got.length} vs ${want.length} bytes)`);
+  // And what the page shows inline is that same picture.
+  const inline = await page.locator('.svg svg rect').count();
+  assert(inline === (want.match(/<rect/g) || []).length, 'the inline picture has the same bars');
+  await page.close();
+});
+
+for (const t of tests) {
+  if (only && !only.test(t.name)) continue;
+  const t0 = Date.now();
+  try {
+    await t.fn();
+    passed++;
+    console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${t.name}: ${e.message.split('\n')[0]}`);
+  }
+}
+await close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,68 @@
+// Shared helpers of the browser tests and the benchmark: Debian's Chromium driven by
+// playwright-core (never a downloaded browser), a fresh profile per launch.
+
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export async function launch() {
+  const dir = mkdtempSync(join(tmpdir(), 'gil-lab-e2e-'));
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  const close = async () => { await ctx.close(); rmSync(dir, { recursive: true, force: true }); };
+  return { ctx, close };
+}
+
+/** Opens `url` and records console errors and uncaught exceptions. */
+export async function open(ctx, url) {
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  await page.waitForFunction(() => document.querySelector('#run') || document.querySelector('.error'), null, { timeout: 20000 });
+  return { page, errors };
+}
+
+/** Fills the form and runs; resolves to the finished report. */
+export async function runScenario(page, scenario, fields = {}, timeout = 120000) {
+  await page.selectOption('#scenario', scenario);
+  // Field ids: f-n, f-tasks, f-workers, f-interval, f-latency, f-bandwidth, f-increments; gil.
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'gil') await page.selectOption('#gil', value);
+    else await page.fill(`#f-${key}`, String(value));
+  }
+  await page.click('#run');
+  await page.waitForFunction(() => ['done', 'error', 'invalid'].includes(window.__gilLabState), null, { timeout });
+  const state = await page.evaluate(() => window.__gilLabState);
+  if (state !== 'done') {
+    const msg = await page.locator('.error').allTextContents();
+    throw new Error(`run of ${scenario} failed: ${msg.join(' | ')}`);
+  }
+  return JSON.parse(await page.evaluate(() => window.__gilLabLastReport));
+}
+
+/** Most `Running` spans that overlap at any instant. Each worker reads the clock as
+ *  `timeOrigin + now()`, which browsers coarsen (5–100 µs), so overlaps shorter than
+ *  `slackUs` at a hand-off are clock noise, not parallelism. */
+export function maxRunning(report, slackUs = 300) {
+  const ev = [];
+  for (const s of report.spans) {
+    if (s.state !== 'running' || s.end_us - s.start_us <= 2 * slackUs) continue;
+    ev.push([s.start_us + slackUs, 1], [s.end_us - slackUs, -1]);
+  }
+  ev.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of ev) { cur += d; max = Math.max(max, cur); }
+  return max;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# GIL Lab browser tests (and, with --bench, the browser benchmark).
+#
+#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs
+#   tests/e2e/run.sh --bench    the same, then bench.mjs instead of the tests
+#   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
+#
+# Installs what it needs when missing: npm dependencies (npm ci, from package-lock.json) and
+# Debian's chromium (apt). It never downloads a browser build of its own.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+mode=test
+build=1
+filter=""
+for a in "$@"; do
+  case "$a" in
+    --bench) mode=bench ;;
+    --no-build) build=0 ;;
+    --*) echo "usage: $0 [--bench] [--no-build] [TEST-NAME-REGEX]" >&2; exit 2 ;;
+    *) filter="$a" ;;
+  esac
+done
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "e2e: installing node and npm (apt)"; apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+fi
+chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium_bin" ]; then
+  echo "e2e: installing Debian's chromium (apt)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/binaryen" ]; then
+  echo "e2e: npm ci"; (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+
+cd "$root"
+if [ "$build" = 1 ]; then
+  cargo xtask build
+  cargo build --release -p gil-lab-native
+fi
+bin="${GIL_LAB_BIN:-$root/target/release/gil-lab}"
+[ -x "$bin" ] || bin="$root/target/debug/gil-lab"
+[ -x "$bin" ] || { echo "e2e: no gil-lab binary (cargo build --release -p gil-lab-native)"; exit 1; }
+[ -f "$root/dist/index.html" ] || { echo "e2e: no dist/ (cargo xtask build)"; exit 1; }
+
+port="${E2E_PORT:-$(( 20000 + RANDOM % 20000 ))}"
+"$bin" serve --port "$port" --root "$root/dist" >/tmp/gil-lab-e2e-serve.log 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
+  sleep 0.1
+done
+
+export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin"
+cd "$here"
+if [ "$mode" = bench ]; then
+  node bench.mjs
+else
+  node e2e.mjs $filter
+fi
