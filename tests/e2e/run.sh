@@ -36,7 +36,9 @@ fi
 cd "$root"
 if [ "$build" = 1 ]; then
   cargo xtask build
-  cargo build --release -p gil-lab-native
+  # `cargo xtask test` passes the debug binary its tests already built; building a release
+  # one as well would add minutes to a cold CI run.
+  [ -n "${GIL_LAB_BIN:-}" ] || cargo build --release -p gil-lab-native
 fi
 bin="${GIL_LAB_BIN:-$root/target/release/gil-lab}"
 [ -x "$bin" ] || bin="$root/target/debug/gil-lab"

@@ -311,7 +311,7 @@ fn main() -> Result<()> {
                 "-p",
                 "gil-lab-web",
             ]);
-            c.args(["--target-dir", "target/web-host"]);
+            // Same target dir as the core's tests: the shared dependencies build once.
             run(c)?;
             ensure_toolchains()?;
             let mut c = clean("rustup");
@@ -322,6 +322,7 @@ fn main() -> Result<()> {
             run(c)?;
             let mut c = clean("bash");
             c.arg("tests/e2e/run.sh");
+            c.env("GIL_LAB_BIN", root().join("target/debug/gil-lab"));
             run(c)
         }
         "e2e" => {
