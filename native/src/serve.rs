@@ -189,19 +189,10 @@ fn handle(stream: TcpStream, root: &Path, isolation: Isolation) -> std::io::Resu
         }
         _ => (target, isolation),
     };
-    let Some(file) = resolve(root, target) else {
-        return respond(
-            stream,
-            404,
-            "text/plain; charset=utf-8",
-            b"not found",
-            head_only,
-            iso,
-        );
-    };
-    match std::fs::read(&file) {
-        Ok(body) => respond(stream, 200, content_type(&file), &body, head_only, iso),
-        Err(_) => respond(
+    let found = resolve(root, target).and_then(|f| std::fs::read(&f).ok().map(|body| (f, body)));
+    match found {
+        Some((file, body)) => respond(stream, 200, content_type(&file), &body, head_only, iso),
+        None => respond(
             stream,
             404,
             "text/plain; charset=utf-8",

@@ -9,6 +9,34 @@ use crate::platform::{InstantClock, NoIo, StdSpawner};
 use crate::trace::{Span, SpanBuffer, SpanState};
 use crate::workload::{CounterSpec, CounterStyle, SharedCounter, Task, TaskOutcome};
 
+/// What every lane of a test run borrows: a span buffer, a clock, a stop flag.
+struct Rig {
+    buffer: SpanBuffer,
+    clock: InstantClock,
+    stop: AtomicBool,
+}
+
+impl Default for Rig {
+    fn default() -> Self {
+        Self {
+            buffer: SpanBuffer::default(),
+            clock: InstantClock::start(),
+            stop: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Rig {
+    fn env(&self) -> Env<'_> {
+        Env {
+            clock: &self.clock,
+            io: &NoIo,
+            sink: &self.buffer,
+            stop: &self.stop,
+        }
+    }
+}
+
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -37,19 +65,12 @@ fn threads_on(
     mode: GilMode,
     interval_us: u64,
 ) -> (Vec<Span>, Vec<(u32, TaskOutcome)>, u64) {
-    let buffer = SpanBuffer::default();
-    let clock = InstantClock::start();
-    let stop = AtomicBool::new(false);
-    let env = Env {
-        clock: &clock,
-        io: &NoIo,
-        sink: &buffer,
-        stop: &stop,
-    };
+    let rig = Rig::default();
+    let env = rig.env();
     let gil = Gil::new(mode, Duration::from_micros(interval_us));
     let lanes: Vec<u32> = (0..workers).collect();
     let out = run_threads(&lanes, tasks, &gil, counter, &StdSpawner, &env);
-    (buffer.take(), out, gil.switches())
+    (rig.buffer.take(), out, gil.switches())
 }
 
 fn threads(
@@ -106,15 +127,8 @@ fn waiting_thread_gets_the_gil_within_a_few_intervals() {
 #[test]
 fn sequential_results_equal_threaded_results() {
     let tasks = sum_tasks(3, 300);
-    let buffer = SpanBuffer::default();
-    let clock = InstantClock::start();
-    let stop = AtomicBool::new(false);
-    let env = Env {
-        clock: &clock,
-        io: &NoIo,
-        sink: &buffer,
-        stop: &stop,
-    };
+    let rig = Rig::default();
+    let env = rig.env();
     let seq = run_sequential(0, &tasks, &SharedCounter::new(), &env);
     let (_, thr, _) = threads(3, &tasks, GilMode::Classic, 500);
     assert_eq!(seq, thr);
