@@ -15,9 +15,11 @@ const post = (m) => postMessage(m);
 let batch = [];
 let flushTimer = null;
 
+// Events reach the page in batches, 10 a second: the page redraws the growing picture twice a
+// second, and each message costs its main thread (and so the workers, on a 2-core machine).
 function emit(ev) {
   batch.push(ev);
-  if (!flushTimer) flushTimer = setTimeout(flush, 50);
+  if (!flushTimer) flushTimer = setTimeout(flush, 100);
 }
 function flush() {
   flushTimer = null;
@@ -122,10 +124,55 @@ async function warmUp(module) {
   return module;
 }
 
-function laneWorker() {
-  return new Worker(new URL('./lane.js', import.meta.url), { type: 'module' });
+// The lane script, as one self-contained module. Started from its URL, a lane module worker
+// fetches lane.js, then the engine's glue and io.js (a waterfall of requests, each revalidated
+// with the server): measured ~20 ms of a ~50 ms start on a 2-core machine. So the host fetches
+// those sources once per page (like the wasm module above: the OS page cache of an interpreter
+// binary) and every lane starts from a Blob holding them: the glue at the top level, io.js and
+// lane.js inside a block (their own names cannot clash with the glue's). Each lane still parses
+// and runs the script and makes its own wasm instance. Anything unexpected in the sources: the
+// lanes start from lane.js's URL instead.
+let laneSrc = null;
+function laneScript() {
+  if (!laneSrc) laneSrc = bundleLane().catch(() => new URL('./lane.js', import.meta.url));
+  return laneSrc;
 }
 
+async function bundleLane() {
+  const laneUrl = new URL('./lane.js', import.meta.url);
+  const text = async (url) => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`HTTP ${r.status} for ${url}`);
+    return r.text();
+  };
+  const IMPORT = /^import\s[^'";]*\sfrom\s*(['"])([^'"]+)\1;?[ \t]*$/gm;
+  const HAS_MODULE_SYNTAX = /^\s*(import|export)\b/m;
+  const lane = await text(laneUrl);
+  const deps = [...lane.matchAll(IMPORT)].map((m) => new URL(m[2], laneUrl));
+  const body = lane.replace(IMPORT, '');
+  if (HAS_MODULE_SYNTAX.test(body)) throw new Error('lane.js has other module syntax');
+  const top = [];
+  const inner = [];
+  for (const url of deps) {
+    const src = await text(url);
+    if (/^\s*import\b/m.test(src) || src.includes('import(')) throw new Error(`${url} imports`);
+    if (url.pathname.includes('/engine/')) {
+      top.push(src); // the wasm-bindgen glue: exports and all, at the top level
+    } else {
+      const plain = src.replace(/^export\s+(?=(async\s+)?(function|const|let|class)\b)/gm, '');
+      if (HAS_MODULE_SYNTAX.test(plain)) throw new Error(`${url} has other module syntax`);
+      inner.push(plain);
+    }
+  }
+  const code = `${top.join('\n')}\n{\n${inner.join('\n')}\n${body}\n}\n`;
+  return URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+}
+
+function laneWorker(script) {
+  return new Worker(script, { type: 'module' });
+}
+
+/** Instantiates the engine in a lane that stands in for a thread (started before the clock). */
 function startLane(w, module) {
   return new Promise((resolve, reject) => {
     w.onmessage = ({ data }) => {
@@ -178,45 +225,54 @@ async function runWorkers(run) {
   const next = dispatcher(run);
   const created = [];
   let epoch;
+  const cfgFor = (lane) => ({ lane, mode, epoch_ms: epoch, latency_ms: latency, bandwidth_kbps: bandwidth });
 
   const module = await plainEngine();
-  const ws = Array.from({ length: count }, () => laneWorker());
-  lanes = ws;
+  const script = await laneScript();
+  let ws;
   if (isProcess) {
-    // The clock starts before the processes: their start cost is part of the run.
+    // The clock starts before the processes: their start cost (from creating the Worker to
+    // its engine instance being ready) is part of the run. Each process starts its work as
+    // soon as it is ready: `init` carries its configuration.
     epoch = absNow();
     post({ type: 'started', epoch_ms: epoch });
-    for (let i = 0; i < count; i++) created.push(absNow());
-  }
-  let ready;
-  try {
-    ready = await Promise.all(ws.map((w) => startLane(w, module)));
-  } catch (e) {
-    ws.forEach((w) => w.terminate());
-    throw e;
-  }
-  if (!isProcess) {
+    ws = [];
+    for (let i = 0; i < count; i++) {
+      created.push(absNow());
+      ws.push(laneWorker(script));
+    }
+    lanes = ws;
+  } else {
+    ws = Array.from({ length: count }, () => laneWorker(script));
+    lanes = ws;
+    try {
+      await Promise.all(ws.map((w) => startLane(w, module)));
+    } catch (e) {
+      ws.forEach((w) => w.terminate());
+      throw e;
+    }
     // Python threads start in well under a millisecond; the Workers standing in for them were
     // started before the clock, so their start cost is not charged to the run.
     epoch = absNow();
     post({ type: 'started', epoch_ms: epoch });
   }
   const toUs = (ms) => Math.max(0, Math.round((ms - epoch) * 1000));
-  if (isProcess) {
-    ready.forEach((r, lane) => {
-      emit({ type: 'span', span: { lane, state: 'starting', start_us: toUs(created[lane]), end_us: toUs(r) } });
-    });
-  }
   const send = (lane, msg) => ws[lane].postMessage(msg);
   broker = mode === 'broker' ? new Broker(m.switch_interval_us / 1000, send) : null;
 
   let finished = 0;
-  let lastEnd = 0;
   return new Promise((resolve, reject) => {
     ws.forEach((w, lane) => {
-      w.onerror = (e) => reject(new Error(`lane ${lane + 1} crashed: ${e.message || 'script error'}`));
+      let ready = !isProcess;
+      w.onerror = (e) => reject(new Error(ready
+        ? `lane ${lane + 1} crashed: ${e.message || 'script error'}`
+        : `a lane worker failed to start: ${e.message || 'script error'}`));
       w.onmessage = ({ data }) => {
         switch (data.type) {
+          case 'ready':
+            ready = true;
+            emit({ type: 'span', span: { lane, state: 'starting', start_us: toUs(created[lane]), end_us: toUs(data.at_ms) } });
+            break;
           case 'span':
           case 'open':
           case 'progress':
@@ -233,7 +289,6 @@ async function runWorkers(run) {
             send(lane, { type: 'work', tasks: next(lane) });
             break;
           case 'finished':
-            lastEnd = Math.max(lastEnd, data.at_us);
             w.terminate();
             if (++finished === count) {
               const notes = [];
@@ -249,7 +304,8 @@ async function runWorkers(run) {
             break;
         }
       };
-      send(lane, { type: 'start', cfg: { lane, mode, epoch_ms: epoch, latency_ms: latency, bandwidth_kbps: bandwidth } });
+      if (isProcess) send(lane, { type: 'init', module, cfg: cfgFor(lane) });
+      else send(lane, { type: 'start', cfg: cfgFor(lane) });
     });
   });
 }
@@ -332,5 +388,6 @@ onmessage = async ({ data }) => {
 };
 
 post({ type: 'hello', isolated: self.crossOriginIsolated === true });
-// Compile the plain engine while the learner reads the page.
+// Compile the plain engine and prepare the lane script while the learner reads the page.
 plainEngine().catch(() => {});
+laneScript();

@@ -9,8 +9,12 @@
 // mode 'free'   — a thread of free-threaded Python: no GIL at all.
 //
 // Every state change is reported as a span on the shared clock, µs since the run's epoch.
+//
+// The host usually starts this script as one self-contained module (see `laneScript` in
+// host.js: the two imports below are inlined), so a fresh lane fetches nothing before it runs.
+// Keep the imports one per line, and this file free of other imports and exports.
 
-import init, { SumTask } from '../engine/plain/gil_lab_engine.js';
+import { initSync, SumTask } from '../engine/plain/gil_lab_engine.js';
 import { absNow, download } from './io.js';
 
 let cfg = null; // { lane, mode, epoch_ms, latency_ms, bandwidth_kbps }
@@ -91,7 +95,7 @@ async function runTask(id, t) {
     for (;;) {
       if (s.run_for(slice)) break;
       const now = us();
-      if (now - last > 50_000) {
+      if (now - last > 100_000) {
         last = now;
         post({ type: 'progress', lane: cfg.lane, task: id, done: s.done(), total: t.n, at_us: now });
       }
@@ -133,19 +137,24 @@ async function main() {
   post({ type: 'finished', lane: cfg.lane, at_us: us() });
 }
 
-onmessage = async ({ data }) => {
+onmessage = ({ data }) => {
   switch (data.type) {
     case 'init':
+      // A fresh instance of the module the host compiled once, made synchronously: no fetch,
+      // no compile, no extra turn of the event loop.
       try {
-        await init({ module_or_path: data.module ?? new URL('../engine/plain/gil_lab_engine_bg.wasm', import.meta.url) });
-        post({ type: 'ready', at_ms: absNow() });
+        if (!(data.module instanceof WebAssembly.Module)) throw new Error('no module was sent');
+        initSync({ module: data.module });
       } catch (e) {
         post({ type: 'failed', message: `the engine did not load: ${e.message || e}` });
+        break;
       }
+      post({ type: 'ready', at_ms: absNow() });
+      // A process gets its configuration with `init` and starts at once.
+      if (data.cfg) start(data.cfg);
       break;
     case 'start':
-      cfg = data.cfg;
-      main().catch((e) => post({ type: 'failed', message: String(e.message || e) }));
+      start(data.cfg);
       break;
     case 'drop':
       dropRequested = true;
@@ -156,3 +165,8 @@ onmessage = async ({ data }) => {
     }
   }
 };
+
+function start(c) {
+  cfg = c;
+  main().catch((e) => post({ type: 'failed', message: String(e.message || e) }));
+}

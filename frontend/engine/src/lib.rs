@@ -24,19 +24,27 @@ use gil_lab::workload::{Digest, SumPowers, TaskOutcome};
 use wasm_bindgen::prelude::*;
 
 #[cfg(target_arch = "wasm32")]
-#[wasm_bindgen(
-    inline_js = "export function abs_now_ms() { return performance.timeOrigin + performance.now(); }"
-)]
-extern "C" {
-    /// The one clock of the lab in the browser: `performance.timeOrigin + performance.now()`,
-    /// comparable across workers (each worker's `now()` alone has its own origin).
-    fn abs_now_ms() -> f64;
+thread_local! {
+    /// This worker's `performance` and its `timeOrigin` (each worker has its own origin).
+    /// Through `web-sys` rather than an `inline_js` snippet: a snippet is one more module file
+    /// that every lane worker (and every pool thread) would have to fetch before it starts.
+    static PERF: Option<(web_sys::Performance, f64)> = {
+        use wasm_bindgen::JsCast;
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+            .ok()
+            .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+            .map(|p| {
+                let origin = p.time_origin();
+                (p, origin)
+            })
+    };
 }
 
-/// Milliseconds on the shared clock (see the module docs).
+/// The one clock of the lab in the browser: `performance.timeOrigin + performance.now()` in
+/// milliseconds, comparable across workers (each worker's `now()` alone has its own origin).
 #[cfg(target_arch = "wasm32")]
 pub fn now_ms() -> f64 {
-    abs_now_ms()
+    PERF.with(|p| p.as_ref().map_or(0.0, |(perf, origin)| origin + perf.now()))
 }
 
 // When compiling natively (tests):

@@ -250,6 +250,13 @@ pub fn mt_start(
                 machine,
             },
         );
+        if !report.counters.is_empty() {
+            // Say plainly what the browser cannot do: a race run happens inside one threaded
+            // engine, so its "processes" are pool threads with a counter each, not Workers.
+            report.notes.push(
+                "In the browser the race's processes are threads with separate counters (separate memory), standing in for real processes.".to_owned(),
+            );
+        }
         // Browsers expose no CPU clock or core load: estimate both from the lanes' activity.
         report.cpu_user_us = gil_lab_browser::running_us(&report.spans);
         report.cores =
