@@ -281,7 +281,7 @@ fn main() -> Result<()> {
         "build" | "dist" => build(rest.iter().any(|a| a == "--no-threads")),
         "serve" => {
             build(false)?;
-            let port = rest.first().cloned().unwrap_or_else(|| "8000".into());
+            let port = rest.first().cloned().unwrap_or_else(|| "8080".into());
             let mut c = clean("cargo");
             c.args([
                 "run",
