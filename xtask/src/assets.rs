@@ -24,7 +24,10 @@ pub fn write_static(root: &Path, dist: &Path) -> Result<()> {
         .context("index.html is missing at the top of the repository")?;
     for entry in std::fs::read_dir(root.join("frontend/js"))? {
         let p = entry?.path();
-        if let Some(name) = p.file_name().filter(|_| p.extension().is_some_and(|e| e == "js")) {
+        if let Some(name) = p
+            .file_name()
+            .filter(|_| p.extension().is_some_and(|e| e == "js"))
+        {
             std::fs::copy(&p, dist.join("js").join(name))?;
         }
     }
