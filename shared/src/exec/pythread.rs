@@ -31,16 +31,6 @@ impl<'a> PyThread<'a> {
         th
     }
 
-    /// The lane this thread records on.
-    pub fn lane(&self) -> u32 {
-        self.lane
-    }
-
-    /// The GIL this thread runs under.
-    pub fn gil(&self) -> &'a Gil {
-        self.gil
-    }
-
     fn record(&self, state: SpanState, start_us: u64, end_us: u64) {
         self.env.sink.span(Span {
             lane: self.lane,

@@ -44,11 +44,6 @@ impl SumPowers {
         true
     }
 
-    /// Steps left to run.
-    pub fn remaining(&self) -> u32 {
-        self.n - self.next
-    }
-
     /// Steps already run.
     pub fn done(&self) -> u32 {
         self.next
