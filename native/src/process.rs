@@ -34,6 +34,14 @@ fn send(stdin: &mut ChildStdin, msg: &ToWorker) -> std::io::Result<()> {
     stdin.flush()
 }
 
+/// The task numbers at `indices` of `tasks`: plans name tasks by position, workers by number.
+fn task_ids(tasks: &[gil_lab::exec::Numbered], indices: impl IntoIterator<Item = u32>) -> Vec<u32> {
+    indices
+        .into_iter()
+        .filter_map(|i| tasks.get(i as usize).map(|t| t.0))
+        .collect()
+}
+
 /// Where each process takes its next batch from.
 enum Feed<'a> {
     Own(VecDeque<Vec<u32>>),
@@ -154,7 +162,10 @@ impl NativeProcesses {
 impl ProcessLauncher for NativeProcesses {
     fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
         let shared: Mutex<VecDeque<Vec<u32>>> = Mutex::new(match &plan.dispatch {
-            Dispatch::Chunks(chunks) => chunks.iter().map(|c| c.clone().collect()).collect(),
+            Dispatch::Chunks(chunks) => chunks
+                .iter()
+                .map(|c| task_ids(plan.tasks, c.clone()))
+                .collect(),
             Dispatch::Fixed(_) => VecDeque::new(),
         });
         let results = Mutex::new(Vec::new());
@@ -163,11 +174,7 @@ impl ProcessLauncher for NativeProcesses {
                 let feed = match &plan.dispatch {
                     Dispatch::Fixed(shares) => {
                         let mine = shares.get(k).cloned().unwrap_or_default();
-                        let ids = mine
-                            .iter()
-                            .filter_map(|&i| plan.tasks.get(i as usize).map(|t| t.0))
-                            .collect();
-                        Feed::Own(VecDeque::from([ids]))
+                        Feed::Own(VecDeque::from([task_ids(plan.tasks, mine)]))
                     }
                     Dispatch::Chunks(_) => Feed::Shared(&shared),
                 };
