@@ -58,4 +58,8 @@ impl IoPerformer for NativeIo {
         self.fetch_and_write(spec)
             .map_err(|e| format!("url {}: {:#}", spec.url, e))
     }
+
+    fn sleep(&self, us: u64) {
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }

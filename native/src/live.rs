@@ -55,7 +55,7 @@ impl Progress {
 
 impl TraceSink for Progress {
     fn span(&self, _span: Span) {}
-    fn task_done(&self, task: u32) {
+    fn task_done(&self, task: u32, _outcome: &gil_lab::workload::TaskOutcome) {
         self.set(task, PER_TASK);
     }
     fn progress(&self, task: u32, done: u64, total: u64) {

@@ -1,16 +1,15 @@
 //! The parent side of a process run: one child `gil-lab __worker` per process, each with its own
 //! interpreter, GIL and memory, fed tasks over a pipe (see [`crate::worker`]).
 
-use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
-use gil_lab::exec::Env;
+use gil_lab::exec::{Dispatcher, Env};
 use gil_lab::protocol::{FromWorker, ToWorker};
-use gil_lab::runner::{Dispatch, ProcessLauncher, ProcessPlan};
+use gil_lab::runner::{ProcessLauncher, ProcessPlan};
 use gil_lab::trace::{Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 
@@ -42,21 +41,22 @@ fn task_ids(tasks: &[gil_lab::exec::Numbered], indices: impl IntoIterator<Item =
         .collect()
 }
 
-/// Where each process takes its next batch from.
-enum Feed<'a> {
-    Own(VecDeque<Vec<u32>>),
-    Shared(&'a Mutex<VecDeque<Vec<u32>>>),
+/// Where a process takes its next batch from: the run's one dispatcher (shares given once,
+/// or pool chunks pulled as processes become free).
+struct Feed<'a> {
+    dispatcher: &'a Mutex<Dispatcher>,
+    index: usize,
+    tasks: &'a [gil_lab::exec::Numbered],
 }
 
 impl Feed<'_> {
     fn next(&mut self) -> Option<Vec<u32>> {
-        match self {
-            Feed::Own(q) => q.pop_front(),
-            Feed::Shared(q) => q
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .pop_front(),
-        }
+        let positions = self
+            .dispatcher
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next(self.index);
+        (!positions.is_empty()).then(|| task_ids(self.tasks, positions))
     }
 }
 
@@ -122,7 +122,7 @@ impl NativeProcesses {
                 FromWorker::Progress { task, done, total } => env.sink.progress(task, done, total),
                 FromWorker::TaskDone { id, outcome } => {
                     pending.retain(|&p| p != id);
-                    env.sink.task_done(id);
+                    env.sink.task_done(id, &outcome);
                     outcomes.push((id, outcome));
                 }
                 FromWorker::BatchDone => {
@@ -161,22 +161,14 @@ impl NativeProcesses {
 
 impl ProcessLauncher for NativeProcesses {
     fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
-        let shared: Mutex<VecDeque<Vec<u32>>> = Mutex::new(match &plan.dispatch {
-            Dispatch::Chunks(chunks) => chunks
-                .iter()
-                .map(|c| task_ids(plan.tasks, c.clone()))
-                .collect(),
-            Dispatch::Fixed(_) => VecDeque::new(),
-        });
+        let dispatcher = Mutex::new(Dispatcher::new(&plan.dispatch));
         let results = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
             for (k, &lane) in plan.lanes.iter().enumerate() {
-                let feed = match &plan.dispatch {
-                    Dispatch::Fixed(shares) => {
-                        let mine = shares.get(k).cloned().unwrap_or_default();
-                        Feed::Own(VecDeque::from([task_ids(plan.tasks, mine)]))
-                    }
-                    Dispatch::Chunks(_) => Feed::Shared(&shared),
+                let feed = Feed {
+                    dispatcher: &dispatcher,
+                    index: k,
+                    tasks: plan.tasks,
                 };
                 let started_us = env.clock.now_us();
                 let init = ToWorker::Init {
@@ -205,11 +197,11 @@ impl ProcessLauncher for NativeProcesses {
                         });
                     }
                     Err(e) => {
-                        let mut feed = feed;
-                        let mut failed = Vec::new();
                         // A pool's other workers can still take the shared chunks; a fixed
                         // share has nobody else, so it fails here.
-                        if let Feed::Own(_) = feed {
+                        let mut feed = feed;
+                        let mut failed = Vec::new();
+                        if matches!(plan.dispatch, gil_lab::exec::Dispatch::Fixed(_)) {
                             while let Some(ids) = feed.next() {
                                 failed.extend(ids.into_iter().map(|id| {
                                     (

@@ -11,7 +11,7 @@ use gil_lab::exec::{self, Env};
 use gil_lab::platform::Clock;
 use gil_lab::protocol::{FromWorker, ToWorker};
 use gil_lab::trace::{Span, TraceSink};
-use gil_lab::workload::SharedCounter;
+use gil_lab::workload::{SharedCounter, TaskOutcome};
 
 use crate::clock::MonoClock;
 use crate::download::NativeIo;
@@ -41,6 +41,12 @@ impl<W: Write + Send> TraceSink for PipeSink<W> {
     }
     fn progress(&self, task: u32, done: u64, total: u64) {
         self.send(&FromWorker::Progress { task, done, total });
+    }
+    fn task_done(&self, id: u32, outcome: &TaskOutcome) {
+        self.send(&FromWorker::TaskDone {
+            id,
+            outcome: outcome.clone(),
+        });
     }
 }
 
@@ -76,22 +82,44 @@ pub fn main() -> anyhow::Result<()> {
     };
     // This process's own memory: a "global" no other process can see.
     let counter = SharedCounter::new();
-    for line in lines {
-        match serde_json::from_str::<ToWorker>(&line?).context("bad message")? {
-            ToWorker::Run { ids } => {
-                let batch: Vec<_> = tasks
+    let mut trouble: Option<anyhow::Error> = None;
+    let mut first = true;
+    // The process's main thread asks its parent for each batch (the first came with `Init`);
+    // a batch is done when it asks for the next one.
+    let next_batch = || {
+        if !first {
+            sink.send(&FromWorker::BatchDone);
+        }
+        first = false;
+        match lines.next() {
+            Some(Ok(line)) => match serde_json::from_str::<ToWorker>(&line) {
+                Ok(ToWorker::Run { ids }) => tasks
                     .iter()
                     .filter(|(id, _)| ids.contains(id))
                     .cloned()
-                    .collect();
-                for (id, outcome) in exec::run_sequential(lane, &batch, &counter, &env) {
-                    sink.send(&FromWorker::TaskDone { id, outcome });
+                    .collect(),
+                Ok(ToWorker::Exit) => Vec::new(),
+                Ok(ToWorker::Init { .. }) => {
+                    trouble = Some(anyhow::anyhow!("init sent twice"));
+                    Vec::new()
                 }
-                sink.send(&FromWorker::BatchDone);
+                Err(e) => {
+                    trouble = Some(anyhow::Error::new(e).context("bad message"));
+                    Vec::new()
+                }
+            },
+            Some(Err(e)) => {
+                trouble = Some(e.into());
+                Vec::new()
             }
-            ToWorker::Exit => break,
-            ToWorker::Init { .. } => bail!("init sent twice"),
+            None => Vec::new(),
         }
+    };
+    let outcomes = exec::run_process_lane(lane, &counter, &env, next_batch);
+    // Outcomes stream as tasks end (the sink sends `TaskDone`); this is the end of the run.
+    drop(outcomes);
+    match trouble {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -1,34 +1,44 @@
 //! Execution models: how a list of tasks is run on lanes, each lane behaving like a Python
 //! thread that must hold its interpreter's GIL to run a step.
 //!
-//! The sequential and threaded models run here, on threads supplied by a
-//! [`Spawner`](crate::platform::Spawner). Processes need the platform (an OS process or a fresh
-//! Web Worker); the platform runs each one's share with [`run_sequential`] and its own GIL.
+//! The rules are sans-IO and live here once: the thread loop with its check points
+//! ([`ThreadProgram`]), who gets which task ([`Dispatcher`]), and (in [`crate::gil`]) the GIL.
+//! [`PyThread`] drives them on real threads supplied by a
+//! [`Spawner`](crate::platform::Spawner); the browser's message-passing lanes and the
+//! simulator drive the same rules on their own clocks. Processes need the platform (an OS
+//! process or a fresh Web Worker); each runs its share with its own GIL through
+//! [`run_process_lane`].
 
-mod counter;
+mod dispatch;
 mod pool;
+mod program;
 mod pythread;
+mod recorder;
+mod work;
 
-use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-pub use counter::run_counter;
+pub use dispatch::{Dispatch, Dispatcher};
 pub use pool::{Chunk, default_chunksize, pool_chunks, split_round_robin};
-pub use pythread::PyThread;
+pub use program::{Blocking, COUNTER_BYTECODES, Op, ThreadProgram};
+pub use pythread::{PyThread, interpreter_work};
+pub use recorder::Recorder;
+pub use work::Work;
 
-use crate::gil::{Gil, GilMode};
+use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, Gil, GilMode};
 use crate::platform::{Clock, IoPerformer, Spawner};
-use crate::trace::{TraceSink, lock};
-use crate::workload::{SharedCounter, SumPowers, Task, TaskOutcome};
+use crate::sync::lock;
+use crate::trace::TraceSink;
+use crate::workload::{CounterCell, Task, TaskOutcome};
 
 /// What every lane of a run needs from the outside world.
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
     /// The run's shared clock.
     pub clock: &'a dyn Clock,
-    /// Performs downloads.
+    /// Performs downloads and blocking sleeps.
     pub io: &'a dyn IoPerformer,
     /// Receives spans and progress as they happen.
     pub sink: &'a dyn TraceSink,
@@ -37,116 +47,88 @@ pub struct Env<'a> {
 }
 
 impl Env<'_> {
-    fn stopped(&self) -> bool {
+    /// Whether the run was asked to stop.
+    pub fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
 }
 
-/// A task with its position in the run.
+/// A task with its number in the run.
 pub type Numbered = (u32, Task);
 
-/// Runs one task on a lane that holds the GIL; `counter` is the shared cell for counter tasks.
-pub fn run_task(
-    th: &mut PyThread<'_>,
-    id: u32,
-    task: &Task,
-    counter: &SharedCounter,
-    env: &Env<'_>,
-) -> TaskOutcome {
-    th.set_task(Some(id));
-    let outcome = match task {
-        Task::SumPowers { n } => {
-            let mut sp = SumPowers::new(*n);
-            let total = u64::from(*n);
-            // Report progress a few hundred times per task, not at every step.
-            let every = (total / 200).max(1);
-            loop {
-                if env.stopped() {
-                    break TaskOutcome::Error {
-                        message: "stopped before it finished".into(),
-                    };
-                }
-                if !sp.step() {
-                    break TaskOutcome::Sum(sp.finish());
-                }
-                let done = u64::from(sp.done());
-                if done % every == 0 {
-                    env.sink.progress(id, done, total);
-                }
-                // The loop's backward jump: a GIL check point.
-                th.checkpoint();
-            }
-        }
-        Task::Download(spec) => {
-            // `requests.get` and `f.write` block in C with the GIL released.
-            match th.blocking(|| env.io.download(spec)) {
-                Ok(out) => TaskOutcome::Downloaded(out),
-                Err(message) => TaskOutcome::Error { message },
-            }
-        }
-        Task::Counter(spec) => run_counter(th, spec, counter, env),
-    };
-    env.sink.task_done(id);
-    th.set_task(None);
-    outcome
+/// A GIL nobody else shares: a script's main thread, or a process's.
+fn own_gil() -> Gil {
+    Gil::new(
+        GilMode::Classic,
+        Duration::from_micros(DEFAULT_SWITCH_INTERVAL_US),
+    )
 }
 
 /// Runs `tasks` one after another on a single lane with its own GIL (the main thread of a
-/// script, or the one thread of a worker process).
+/// script).
 pub fn run_sequential(
     lane: u32,
     tasks: &[Numbered],
-    counter: &SharedCounter,
+    counter: &dyn CounterCell,
     env: &Env<'_>,
 ) -> Vec<(u32, TaskOutcome)> {
-    let gil = Gil::new(
-        GilMode::Classic,
-        Duration::from_micros(crate::gil::DEFAULT_SWITCH_INTERVAL_US),
-    );
-    let mut th = PyThread::start(&gil, lane, env);
-    let mut out = Vec::with_capacity(tasks.len());
-    for (id, task) in tasks {
-        if env.stopped() {
-            out.push((*id, TaskOutcome::NotRun));
-            continue;
+    let gil = own_gil();
+    let th = PyThread::new(&gil, lane, counter, env);
+    let mut all = Some(tasks.to_vec());
+    let mut outcomes = th.run(ThreadProgram::main_thread(), || {
+        all.take().unwrap_or_default()
+    });
+    // Tasks never begun (a stopped run) are not run.
+    for (id, _) in tasks {
+        if !outcomes.iter().any(|(i, _)| i == id) {
+            outcomes.push((*id, TaskOutcome::NotRun));
         }
-        out.push((*id, run_task(&mut th, *id, task, counter, env)));
     }
-    th.finish();
-    out
+    outcomes.sort_by_key(|(id, _)| *id);
+    outcomes
+}
+
+/// The main thread of one process: its own GIL, fed batches of tasks by `next_batch` (which
+/// returns none when the parent has no more work for it).
+pub fn run_process_lane(
+    lane: u32,
+    counter: &dyn CounterCell,
+    env: &Env<'_>,
+    next_batch: impl FnMut() -> Vec<Numbered>,
+) -> Vec<(u32, TaskOutcome)> {
+    let gil = own_gil();
+    PyThread::new(&gil, lane, counter, env).run(ThreadProgram::worker(), next_batch)
 }
 
 /// Runs `tasks` on `lanes.len()` threads of one interpreter sharing `gil`: a queue of tasks that
-/// worker threads pull from, as the lesson's `Queue` + daemon `Thread`s do.
+/// worker threads pull from, as the lesson's `Queue` + daemon `Thread`s do (or another plan).
 pub fn run_threads(
     lanes: &[u32],
     tasks: &[Numbered],
+    plan: &Dispatch,
     gil: &Gil,
-    counter: &SharedCounter,
+    counter: &dyn CounterCell,
     spawner: &dyn Spawner,
     env: &Env<'_>,
 ) -> Vec<(u32, TaskOutcome)> {
-    let queue: Mutex<VecDeque<&Numbered>> = Mutex::new(tasks.iter().collect());
+    let dispatcher = Mutex::new(Dispatcher::new(plan));
     let results: Mutex<Vec<(u32, TaskOutcome)>> = Mutex::new(Vec::with_capacity(tasks.len()));
     let jobs: Vec<Box<dyn FnOnce() + Send + '_>> = lanes
         .iter()
-        .map(|&lane| {
-            let (queue, results) = (&queue, &results);
+        .enumerate()
+        .map(|(k, &lane)| {
+            let (dispatcher, results) = (&dispatcher, &results);
             Box::new(move || {
-                let mut th = PyThread::start(gil, lane, env);
-                loop {
-                    // `q.get()` is a call: a check point before the next task.
-                    th.checkpoint();
-                    let next = lock(queue).pop_front();
-                    let Some((id, task)) = next else { break };
-                    let outcome = if env.stopped() {
-                        TaskOutcome::NotRun
-                    } else {
-                        run_task(&mut th, *id, task, counter, env)
-                    };
-                    lock(results).push((*id, outcome));
-                }
-                th.finish();
+                let th = PyThread::new(gil, lane, counter, env);
+                let next = || {
+                    lock(dispatcher)
+                        .next(k)
+                        .into_iter()
+                        .filter_map(|pos| tasks.get(pos as usize).cloned())
+                        .collect()
+                };
+                let out = th.run(ThreadProgram::worker(), next);
+                lock(results).extend(out);
             }) as Box<dyn FnOnce() + Send + '_>
         })
         .collect();
@@ -154,6 +136,13 @@ pub fn run_threads(
     let mut out = results
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let never_given = lock(&dispatcher).remaining();
+    out.extend(
+        never_given
+            .into_iter()
+            .filter_map(|pos| tasks.get(pos as usize))
+            .map(|(id, _)| (*id, TaskOutcome::NotRun)),
+    );
     out.sort_by_key(|(id, _)| *id);
     out
 }

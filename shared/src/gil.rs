@@ -1,23 +1,25 @@
-//! A real Global Interpreter Lock with CPython's "new GIL" rules (`Python/ceval_gil.c`).
+//! The GIL: its rules as a sans-IO [`GilMachine`] (the one copy every path drives), and
+//! [`Gil`], the driver for real threads: the machine behind a mutex and two condition
+//! variables, as CPython's `ceval_gil.c` keeps its state behind `gil->mutex`, `gil->cond` and
+//! `switch_cond`.
 //!
-//! - A thread must hold the GIL to run a step.
-//! - A thread that wants it waits on a condition for one *switch interval*; if it timed out and
-//!   no switch happened meanwhile, it sets a *drop request*.
-//! - The holder looks at the drop request only at its check points (calls and loop ends in
-//!   CPython ≥ 3.10, step boundaries here) and then releases.
-//! - Forced switching: a holder that released on request waits until another thread has really
-//!   taken the GIL, so it cannot grab it straight back.
-//! - Blocking I/O releases the GIL without that wait and takes it back afterwards.
-//!
+//! Natively the threads are OS threads; in a cross-origin-isolated page they are the threads of
+//! one shared wasm memory, where std's `Mutex` and `Condvar` are built on wasm atomics.
 //! [`GilMode::Free`] (free-threaded CPython 3.13t) runs the same code with the lock disabled.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+mod machine;
+
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::trace::lock;
+pub use machine::{GilMachine, Release, Take};
+
+use crate::platform::Clock;
+use crate::sync::lock;
+use crate::trace::{GilEvent, TraceSink};
 
 /// CPython's default `sys.getswitchinterval()`: 5 ms.
 pub const DEFAULT_SWITCH_INTERVAL_US: u64 = 5_000;
@@ -42,113 +44,104 @@ impl GilMode {
     }
 }
 
-#[derive(Debug, Default)]
-struct State {
-    locked: bool,
-    /// The lane that took the GIL last (CPython's `last_holder`).
-    last_holder: Option<u32>,
-    /// Bumped each time the GIL passes to a different lane (CPython's `switch_number`).
-    switch_number: u64,
-}
-
-/// The lock itself: shared by every thread of one simulated interpreter.
+/// The GIL of one interpreter shared by real threads: a [`GilMachine`] behind a mutex.
 #[derive(Debug)]
 pub struct Gil {
-    mode: GilMode,
-    interval: Duration,
-    state: Mutex<State>,
-    /// Signalled when the GIL is released.
+    machine: Mutex<GilMachine>,
+    /// Signalled when the GIL is released (`gil->cond`).
     released: Condvar,
-    /// Signalled when a thread takes the GIL (forced switching waits on it).
+    /// Signalled when a thread takes the GIL (`gil->switch_cond`, forced switching).
     switched: Condvar,
-    /// CPython's `gil_drop_request`, read lock-free at every check point.
+    /// The machine's drop request, mirrored for a lock-free look at every check point
+    /// (CPython's eval breaker).
     drop_request: AtomicBool,
-    drop_requests: AtomicU64,
 }
 
 impl Gil {
     /// A GIL in `mode` with the given switch interval.
     pub fn new(mode: GilMode, interval: Duration) -> Self {
         Self {
-            mode,
-            interval,
-            state: Mutex::new(State::default()),
+            machine: Mutex::new(GilMachine::new(mode, interval.as_micros() as u64)),
             released: Condvar::new(),
             switched: Condvar::new(),
             drop_request: AtomicBool::new(false),
-            drop_requests: AtomicU64::new(0),
         }
     }
 
     /// Classic or free.
     pub fn mode(&self) -> GilMode {
-        self.mode
+        lock(&self.machine).mode()
     }
 
     /// How many times the GIL changed hands between different lanes.
     pub fn switches(&self) -> u64 {
-        lock(&self.state).switch_number
+        lock(&self.machine).switches()
     }
 
     /// How many drop requests waiters set.
     pub fn drop_requests(&self) -> u64 {
-        self.drop_requests.load(Ordering::Relaxed)
-    }
-
-    /// Blocks until `lane` holds the GIL. Returns whether it had to wait.
-    pub fn take(&self, lane: u32) -> bool {
-        if self.mode == GilMode::Free {
-            return false;
-        }
-        let mut st = lock(&self.state);
-        let waited = st.locked;
-        while st.locked {
-            let saved = st.switch_number;
-            let (guard, res) = self
-                .released
-                .wait_timeout(st, self.interval)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            st = guard;
-            // Nobody released it for a whole interval: ask the holder to drop it.
-            if res.timed_out() && st.locked && st.switch_number == saved {
-                self.drop_request.store(true, Ordering::Relaxed);
-                self.drop_requests.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        st.locked = true;
-        if st.last_holder != Some(lane) {
-            st.last_holder = Some(lane);
-            st.switch_number += 1;
-        }
-        // Whoever asked for the drop has now been served (or was us).
-        self.drop_request.store(false, Ordering::Relaxed);
-        drop(st);
-        self.switched.notify_all();
-        waited
-    }
-
-    /// Releases the GIL held by `lane`. With `forced`, and a drop request pending, waits until
-    /// another lane has taken it (CPython's FORCE_SWITCHING).
-    pub fn release(&self, lane: u32, forced: bool) {
-        if self.mode == GilMode::Free {
-            return;
-        }
-        let requested = self.drop_request.load(Ordering::Relaxed);
-        let mut st = lock(&self.state);
-        st.locked = false;
-        self.released.notify_one();
-        if forced && requested {
-            while st.last_holder == Some(lane) {
-                st = self
-                    .switched
-                    .wait(st)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
-        }
+        lock(&self.machine).drop_requests()
     }
 
     /// Whether a waiter asked the holder to drop the GIL (the eval breaker).
     pub fn drop_requested(&self) -> bool {
-        self.mode == GilMode::Classic && self.drop_request.load(Ordering::Relaxed)
+        self.drop_request.load(Ordering::Relaxed)
+    }
+
+    fn publish(&self, m: &mut GilMachine) -> Vec<GilEvent> {
+        self.drop_request
+            .store(m.drop_requested(), Ordering::Relaxed);
+        m.drain_events()
+    }
+
+    /// Blocks until `lane` holds the GIL; returns when (on `clock`) and whether it had to
+    /// wait. Hand-offs and drop requests go to `sink`.
+    pub fn take(&self, lane: u32, clock: &dyn Clock, sink: &dyn TraceSink) -> (u64, bool) {
+        let mut m = lock(&self.machine);
+        let mut decision = m.take(lane, clock.now_us());
+        let waited = decision != Take::Granted;
+        while let Take::Wait { until_us } = decision {
+            let wait = Duration::from_micros(until_us.saturating_sub(clock.now_us()).max(1));
+            let (guard, res) = self
+                .released
+                .wait_timeout(m, wait)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            m = guard;
+            decision = m.wake(lane, clock.now_us(), res.timed_out());
+            // A drop request set while waiting must reach the holder now.
+            self.drop_request
+                .store(m.drop_requested(), Ordering::Relaxed);
+        }
+        let at = clock.now_us();
+        let events = self.publish(&mut m);
+        drop(m);
+        self.switched.notify_all();
+        for e in events {
+            sink.gil_event(e);
+        }
+        (at, waited)
+    }
+
+    /// `lane` releases the GIL. Unless `ending`, and if a drop request is pending, it then
+    /// waits until another lane has taken it (forced switching).
+    pub fn release(&self, lane: u32, clock: &dyn Clock, ending: bool, sink: &dyn TraceSink) {
+        let mut m = lock(&self.machine);
+        let r = m.release(lane, clock.now_us(), ending);
+        let events = self.publish(&mut m);
+        if r.wake_one {
+            self.released.notify_one();
+        }
+        if r.wait_for_switch {
+            while !m.switched_from(lane) {
+                m = self
+                    .switched
+                    .wait(m)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+        drop(m);
+        for e in events {
+            sink.gil_event(e);
+        }
     }
 }

@@ -25,6 +25,10 @@ pub trait IoPerformer: Send + Sync {
     /// Fetches `spec.url` and writes the body to `spec.file_name` in the run's output folder,
     /// never leaving a partial file behind. Returns a one-line error message on failure.
     fn download(&self, spec: &DownloadSpec) -> Result<DownloadOutput, String>;
+
+    /// Blocks the calling thread for `us` µs (`time.sleep`): only the platform has a way to
+    /// wait (wasm has no `std::thread::sleep` outside shared-memory workers).
+    fn sleep(&self, us: u64);
 }
 
 /// An [`IoPerformer`] for runs without I/O: every download fails with a clear message.
@@ -34,6 +38,15 @@ pub struct NoIo;
 impl IoPerformer for NoIo {
     fn download(&self, spec: &DownloadSpec) -> Result<DownloadOutput, String> {
         Err(format!("downloads are not available here ({})", spec.url))
+    }
+
+    fn sleep(&self, us: u64) {
+        // When compiling natively (tests): a real sleep. On wasm a run without I/O never
+        // sleeps.
+        #[cfg(not(target_arch = "wasm32"))]
+        std::thread::sleep(std::time::Duration::from_micros(us));
+        #[cfg(target_arch = "wasm32")]
+        let _ = us;
     }
 }
 

@@ -10,34 +10,29 @@ use crate::gil::Gil;
 use crate::platform::{Clock, IoPerformer, Spawner};
 use crate::scenario::{Model, Params, Workload};
 use crate::trace::{
-    CoreSample, Lane, LaneKind, Machine, REPORT_VERSION, RunReport, SpanBuffer, TaskRecord, Tee,
-    TraceSink,
+    CoreSample, CpuSource, GilEvent, GilStats, Lane, LaneKind, Machine, REPORT_VERSION, RunReport,
+    Source, Span, SpanBuffer, TaskRecord, Tee, TraceSink,
 };
-use crate::workload::{CounterSpec, CounterStyle, DownloadSpec, SharedCounter, Task, TaskOutcome};
+use crate::workload::{
+    CounterCase, CounterSpec, CounterStyle, DownloadSpec, SharedCounter, Task, TaskOutcome,
+};
 
-/// How tasks are handed to processes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Dispatch {
-    /// `Process(target=...)`: each process gets the listed task indices up front.
-    Fixed(Vec<Vec<u32>>),
-    /// `Pool.map`: processes pull these chunks of task indices as they become free.
-    Chunks(Vec<exec::Chunk>),
-}
+pub use crate::exec::Dispatch;
 
 /// A batch of work for separate processes (each with its own interpreter, GIL and memory).
 pub struct ProcessPlan<'a> {
     /// One lane id per process, in start order.
     pub lanes: Vec<u32>,
-    /// Every task, indexed by its number.
+    /// Every task, indexed by its position.
     pub tasks: &'a [Numbered],
-    /// Which process runs which tasks.
+    /// Which process runs which tasks (positions in `tasks`, lanes by index in `lanes`).
     pub dispatch: Dispatch,
 }
 
 /// Starts processes (OS processes, or fresh Web Workers) and runs a [`ProcessPlan`] on them.
 ///
-/// Each process records a `starting` span for its real start cost, then runs its tasks with
-/// [`exec::run_sequential`] semantics on its own GIL, streaming spans to `env.sink`.
+/// Each process records a `starting` span for its real start cost, then runs its batches with
+/// [`exec::run_process_lane`] on its own GIL, streaming spans to `env.sink`.
 pub trait ProcessLauncher: Sync {
     /// Runs the plan; returns every task's outcome (failed processes give `Error` outcomes).
     fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)>;
@@ -112,7 +107,8 @@ pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
         .collect()
 }
 
-fn lanes(kind: LaneKind, first: u32, count: u32, group: Option<&str>) -> Vec<Lane> {
+/// `count` lanes of `kind` from id `first`, labelled as Python names them (`Thread-1`, …).
+pub fn lanes(kind: LaneKind, first: u32, count: u32, group: Option<&str>) -> Vec<Lane> {
     (0..count)
         .map(|i| Lane {
             id: first + i,
@@ -120,11 +116,128 @@ fn lanes(kind: LaneKind, first: u32, count: u32, group: Option<&str>) -> Vec<Lan
                 LaneKind::Main => "MainThread".to_owned(),
                 LaneKind::Thread => format!("Thread-{}", i + 1),
                 LaneKind::Process => format!("Process-{}", i + 1),
+                LaneKind::Interpreter => format!("Interpreter-{}", i + 1),
             },
             kind,
             group: group.map(str::to_owned),
         })
         .collect()
+}
+
+/// The lanes `params` describe (the race demo's come with its cases).
+pub fn lanes_for(params: &Params) -> Vec<Lane> {
+    match &params.model {
+        Model::Sequential => lanes(LaneKind::Main, 0, 1, None),
+        Model::Threads { workers, .. } => lanes(LaneKind::Thread, 0, *workers, None),
+        Model::Processes { workers } | Model::Pool { workers, .. } => {
+            lanes(LaneKind::Process, 0, *workers, None)
+        }
+        Model::Race { .. } => Vec::new(),
+    }
+}
+
+/// Everything a finished (or stopped) run produced, on the run's clock, before it becomes a
+/// report. Every path assembles its report through [`assemble`], so they all have one shape.
+pub struct RunParts<'a> {
+    /// Scenario name.
+    pub scenario: &'a str,
+    /// Its parameters.
+    pub params: &'a Params,
+    /// Every task (for the labels).
+    pub tasks: &'a [(u32, String)],
+    /// The lanes.
+    pub lanes: Vec<Lane>,
+    /// Every span.
+    pub spans: Vec<Span>,
+    /// GIL events.
+    pub gil_events: Vec<GilEvent>,
+    /// Task outcomes (missing ones are reported as not run).
+    pub outcomes: Vec<(u32, TaskOutcome)>,
+    /// When the first task started and the last ended, on the run clock.
+    pub started_us: u64,
+    /// See `started_us`.
+    pub ended_us: u64,
+    /// CPU time.
+    pub measured: Measured,
+    /// Where CPU times came from.
+    pub cpu_source: CpuSource,
+    /// The GIL's counts, for thread runs.
+    pub gil: Option<GilStats>,
+    /// The race cases.
+    pub counters: Vec<CounterCase>,
+    /// Notes.
+    pub notes: Vec<String>,
+    /// Machine facts.
+    pub machine: Machine,
+}
+
+/// The report of a run: times shifted so that 0 is the first task's start.
+pub fn assemble(p: RunParts<'_>) -> RunReport {
+    let started = p.started_us;
+    let mut spans = p.spans;
+    for s in &mut spans {
+        s.start_us = s.start_us.saturating_sub(started);
+        s.end_us = s.end_us.saturating_sub(started);
+    }
+    spans.retain(|s| s.end_us > s.start_us);
+    spans.sort_by_key(|s| (s.start_us, s.lane));
+    let mut cores = p.measured.cores;
+    cores.retain(|c| c.end_us > started);
+    for c in &mut cores {
+        c.start_us = c.start_us.saturating_sub(started);
+        c.end_us = c.end_us.saturating_sub(started);
+    }
+    let gil_events: Vec<GilEvent> = p
+        .gil_events
+        .into_iter()
+        .map(|e| e.shifted_back(started))
+        .collect();
+    let records = p
+        .tasks
+        .iter()
+        .map(|(id, label)| TaskRecord {
+            id: *id,
+            label: label.clone(),
+            lane: spans.iter().find(|s| s.task == Some(*id)).map(|s| s.lane),
+            outcome: p
+                .outcomes
+                .iter()
+                .find(|(i, _)| i == id)
+                .map_or(TaskOutcome::NotRun, |(_, o)| o.clone()),
+        })
+        .collect();
+    RunReport {
+        version: REPORT_VERSION,
+        scenario: p.scenario.to_owned(),
+        params: p.params.clone(),
+        machine: p.machine,
+        wall_us: p.ended_us.saturating_sub(started),
+        cpu_user_us: p.measured.cpu_user_us,
+        cpu_sys_us: p.measured.cpu_sys_us,
+        lanes: p.lanes,
+        spans,
+        cores,
+        tasks: records,
+        baseline_wall_us: None,
+        counters: p.counters,
+        notes: p.notes,
+        source: Source::Measured,
+        cpu_source: p.cpu_source,
+        gil: p.gil,
+        gil_events,
+        convoy: None,
+        simulation: None,
+    }
+}
+
+/// The words for the GIL's counts, as every thread run's notes carry them.
+pub fn gil_note(stats: &GilStats) -> String {
+    format!(
+        "The GIL changed hands {} times ({} drop requests after a {} ms wait).",
+        stats.switches,
+        stats.drop_requests,
+        stats.interval_us as f64 / 1000.0
+    )
 }
 
 /// Runs `params` (named `scenario`) for real and returns the full report. `tasks` come from
@@ -141,12 +254,14 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
     let counter = SharedCounter::new();
     let mut notes = Vec::new();
     let mut counters = Vec::new();
+    let mut gil_stats = None;
+    let plan = Dispatch::for_model(&params.model, tasks.len() as u32);
 
     b.meter.start();
     let started = b.clock.now_us();
     let (lane_list, outcomes) = match &params.model {
         Model::Sequential => (
-            lanes(LaneKind::Main, 0, 1, None),
+            lanes_for(params),
             exec::run_sequential(0, tasks, &counter, &env),
         ),
         Model::Threads {
@@ -156,42 +271,25 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         } => {
             let g = Gil::new(*gil, Duration::from_micros(*switch_interval_us));
             let ids: Vec<u32> = (0..*workers).collect();
-            let out = exec::run_threads(&ids, tasks, &g, &counter, b.spawner, &env);
-            if g.switches() > 0 {
-                notes.push(format!(
-                    "The GIL changed hands {} times ({} drop requests after a {} ms wait).",
-                    g.switches(),
-                    g.drop_requests(),
-                    *switch_interval_us as f64 / 1000.0
-                ));
+            let out = exec::run_threads(&ids, tasks, &plan, &g, &counter, b.spawner, &env);
+            let stats = GilStats {
+                switches: g.switches(),
+                drop_requests: g.drop_requests(),
+                interval_us: *switch_interval_us,
+            };
+            if *gil == crate::gil::GilMode::Classic && stats.switches > 1 {
+                notes.push(gil_note(&stats));
             }
-            (lanes(LaneKind::Thread, 0, *workers, None), out)
+            gil_stats = Some(stats);
+            (lanes_for(params), out)
         }
-        Model::Processes { workers } => {
-            let ids: Vec<u32> = (0..*workers).collect();
-            let dispatch = Dispatch::Fixed(exec::split_round_robin(params.tasks, *workers));
+        Model::Processes { workers } | Model::Pool { workers, .. } => {
             let plan = ProcessPlan {
-                lanes: ids,
+                lanes: (0..*workers).collect(),
                 tasks,
-                dispatch,
+                dispatch: plan,
             };
-            (
-                lanes(LaneKind::Process, 0, *workers, None),
-                b.processes.run(plan, &env),
-            )
-        }
-        Model::Pool { workers, chunksize } => {
-            let ids: Vec<u32> = (0..*workers).collect();
-            let dispatch = Dispatch::Chunks(exec::pool_chunks(params.tasks, *chunksize));
-            let plan = ProcessPlan {
-                lanes: ids,
-                tasks,
-                dispatch,
-            };
-            (
-                lanes(LaneKind::Process, 0, *workers, None),
-                b.processes.run(plan, &env),
-            )
+            (lanes_for(params), b.processes.run(plan, &env))
         }
         Model::Race {
             workers,
@@ -213,24 +311,10 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
             (r.lanes, r.outcomes)
         }
     };
-    let wall_us = b.clock.now_us().saturating_sub(started);
+    let ended = b.clock.now_us();
     let measured = b.meter.stop();
 
-    let mut records: Vec<TaskRecord> = Vec::new();
-    // The clock's epoch is set before set-up (server, meter); the report starts at the first
-    // task, so that time 0 is where `wall_us` starts.
-    let mut spans = buffer.take();
-    for s in &mut spans {
-        s.start_us = s.start_us.saturating_sub(started);
-        s.end_us = s.end_us.saturating_sub(started);
-    }
-    let mut cores = measured.cores;
-    cores.retain(|c| c.end_us > started);
-    for c in &mut cores {
-        c.start_us = c.start_us.saturating_sub(started);
-        c.end_us = c.end_us.saturating_sub(started);
-    }
-    let all_tasks: Vec<(u32, String)> = if matches!(params.model, Model::Race { .. }) {
+    let labels: Vec<(u32, String)> = if matches!(params.model, Model::Race { .. }) {
         outcomes
             .iter()
             .map(|(id, _)| (*id, "counter worker".to_owned()))
@@ -238,33 +322,21 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
     } else {
         tasks.iter().map(|(id, t)| (*id, t.label())).collect()
     };
-    for (id, label) in all_tasks {
-        let outcome = outcomes
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map_or(TaskOutcome::NotRun, |(_, o)| o.clone());
-        let lane = spans.iter().find(|s| s.task == Some(id)).map(|s| s.lane);
-        records.push(TaskRecord {
-            id,
-            label,
-            lane,
-            outcome,
-        });
-    }
-    RunReport {
-        version: REPORT_VERSION,
-        scenario: scenario.to_owned(),
-        params: params.clone(),
-        machine: b.machine,
-        wall_us,
-        cpu_user_us: measured.cpu_user_us,
-        cpu_sys_us: measured.cpu_sys_us,
+    assemble(RunParts {
+        scenario,
+        params,
+        tasks: &labels,
         lanes: lane_list,
-        spans,
-        cores,
-        tasks: records,
-        baseline_wall_us: None,
+        spans: buffer.take(),
+        gil_events: buffer.take_gil_events(),
+        outcomes,
+        started_us: started,
+        ended_us: ended,
+        measured,
+        cpu_source: CpuSource::Measured,
+        gil: gil_stats,
         counters,
         notes,
-    }
+        machine: b.machine,
+    })
 }

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::Params;
+use crate::sync::lock;
 use crate::workload::TaskOutcome;
 
 /// Bumped whenever a field changes meaning or disappears; readers refuse other versions.
@@ -50,9 +51,159 @@ pub struct RunReport {
     /// Things the run wants a reader to know (e.g. "GIL handed over 812 times").
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Whether this run happened (`measured`) or was computed by the simulator
+    /// (`simulated`). Reports written before the field existed were measured.
+    #[serde(default)]
+    pub source: Source,
+    /// Whether `cpu_user_us`/`cpu_sys_us` were read from the OS (`measured`) or estimated from
+    /// the lanes' running time (`estimated`: browsers have no CPU clock).
+    #[serde(default)]
+    pub cpu_source: CpuSource,
+    /// The GIL's counts for thread runs: hand-offs, drop requests, the switch interval in
+    /// effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gil: Option<GilStats>,
+    /// Every hand-off of the GIL and every drop request, in time order (the GIL track).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gil_events: Vec<GilEvent>,
+    /// The convoy demo's measurement: a blocking call alone and beside CPU-bound threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub convoy: Option<Convoy>,
+    /// For simulated runs: the machine and Python the simulator modelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Simulation>,
+}
+
+/// Where a report's numbers come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The work ran and was timed.
+    #[default]
+    Measured,
+    /// The simulator computed it in virtual time; nothing ran.
+    Simulated,
+}
+
+/// Where a report's CPU times come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CpuSource {
+    /// Read from the operating system (`getrusage`).
+    #[default]
+    Measured,
+    /// Estimated from the time lanes spent running (browsers), or modelled (simulator).
+    Estimated,
+}
+
+/// The GIL's counts over one run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GilStats {
+    /// Times the GIL passed to a different thread.
+    pub switches: u64,
+    /// Drop requests waiters set after a whole interval without a hand-off.
+    pub drop_requests: u64,
+    /// The switch interval the rules ran with, µs.
+    pub interval_us: u64,
+}
+
+/// One event of the GIL, on the run's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GilEvent {
+    /// `to` took the GIL; `from` held it last (none for the first take).
+    Handoff {
+        /// When, µs since the run began.
+        at_us: u64,
+        /// The previous holder.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<u32>,
+        /// The new holder.
+        to: u32,
+    },
+    /// `by` waited a whole interval without a hand-off and asked `holder` to drop the GIL.
+    DropRequest {
+        /// When, µs since the run began.
+        at_us: u64,
+        /// The waiting lane.
+        by: u32,
+        /// The lane asked to drop it.
+        holder: u32,
+    },
+}
+
+impl GilEvent {
+    /// When it happened.
+    pub fn at_us(&self) -> u64 {
+        match self {
+            GilEvent::Handoff { at_us, .. } | GilEvent::DropRequest { at_us, .. } => *at_us,
+        }
+    }
+
+    /// The same event `by` µs earlier (reports count time from their first task).
+    pub fn shifted_back(mut self, by: u64) -> Self {
+        match &mut self {
+            GilEvent::Handoff { at_us, .. } | GilEvent::DropRequest { at_us, .. } => {
+                *at_us = at_us.saturating_sub(by);
+            }
+        }
+        self
+    }
+}
+
+/// The convoy effect, measured: medians of one short blocking call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Convoy {
+    /// With no other thread running, µs.
+    pub alone_us: u64,
+    /// Beside CPU-bound threads (waiting to get the GIL back included), µs.
+    pub beside_us: u64,
+}
+
+/// What a simulated report modelled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Simulation {
+    /// The machine profile's name (`built-in`, a file, `calibrated on …`).
+    pub profile: String,
+    /// Cores modelled.
+    pub cores: u32,
+    /// Python modelled (`3.11`, `3.13t`, …).
+    pub python: String,
+    /// Start method of processes (`fork`, `spawn`, `forkserver`).
+    pub start_method: String,
+    /// Whose speed the work ran at: `native` (the lab's kernel) or `cpython`.
+    pub pace: String,
+    /// The seed of the scheduling choices.
+    pub seed: u64,
 }
 
 impl RunReport {
+    /// A report of `scenario` with nothing in it yet: no lanes, spans, tasks or times.
+    pub fn new(scenario: &str, params: Params, machine: Machine) -> Self {
+        Self {
+            version: REPORT_VERSION,
+            scenario: scenario.to_owned(),
+            params,
+            machine,
+            wall_us: 0,
+            cpu_user_us: 0,
+            cpu_sys_us: 0,
+            lanes: Vec::new(),
+            spans: Vec::new(),
+            cores: Vec::new(),
+            tasks: Vec::new(),
+            baseline_wall_us: None,
+            counters: Vec::new(),
+            notes: Vec::new(),
+            source: Source::Measured,
+            cpu_source: CpuSource::Measured,
+            gil: None,
+            gil_events: Vec::new(),
+            convoy: None,
+            simulation: None,
+        }
+    }
+
     /// Reads a report from JSON, refusing other format versions with a clear error.
     pub fn from_json(text: &str) -> Result<Self, ReportError> {
         #[derive(Deserialize)]
@@ -128,6 +279,8 @@ pub enum LaneKind {
     Thread,
     /// A separate process with its own interpreter and GIL.
     Process,
+    /// A thread running its own subinterpreter, with its own GIL (Python 3.12+).
+    Interpreter,
 }
 
 /// One row of the timeline.
@@ -157,16 +310,34 @@ pub enum SpanState {
     IoWait,
     /// Being created: a process starting its interpreter, a worker loading its module.
     Starting,
+    /// Ready to run, but every core is busy with other threads or processes (the OS
+    /// scheduler's queue; drawn by the simulator).
+    CpuWait,
 }
 
 impl SpanState {
+    /// How many states there are.
+    pub const COUNT: usize = 5;
+
     /// Every state, in legend order.
-    pub const ALL: [SpanState; 4] = [
+    pub const ALL: [SpanState; Self::COUNT] = [
         SpanState::Running,
         SpanState::GilWait,
         SpanState::IoWait,
         SpanState::Starting,
+        SpanState::CpuWait,
     ];
+
+    /// This state's position in [`SpanState::ALL`].
+    pub fn index(self) -> usize {
+        match self {
+            SpanState::Running => 0,
+            SpanState::GilWait => 1,
+            SpanState::IoWait => 2,
+            SpanState::Starting => 3,
+            SpanState::CpuWait => 4,
+        }
+    }
 
     /// Words a learner reads in a legend.
     pub fn describe(self) -> &'static str {
@@ -175,6 +346,7 @@ impl SpanState {
             SpanState::GilWait => "waiting for the GIL",
             SpanState::IoWait => "blocked on I/O or a lock (GIL released)",
             SpanState::Starting => "starting up",
+            SpanState::CpuWait => "waiting for a free core",
         }
     }
 
@@ -185,6 +357,7 @@ impl SpanState {
             SpanState::GilWait => "gil_wait",
             SpanState::IoWait => "io_wait",
             SpanState::Starting => "starting",
+            SpanState::CpuWait => "cpu_wait",
         }
     }
 }
@@ -244,29 +417,42 @@ pub trait TraceSink: Send + Sync {
     /// A span has ended.
     fn span(&self, span: Span);
     /// A task has finished (successfully or not).
-    fn task_done(&self, _task: u32) {}
+    fn task_done(&self, _task: u32, _outcome: &TaskOutcome) {}
     /// Progress inside a task: `done` of `total` steps.
     fn progress(&self, _task: u32, _done: u64, _total: u64) {}
+    /// The GIL changed hands, or a waiter asked for it.
+    fn gil_event(&self, _event: GilEvent) {}
 }
 
-/// A [`TraceSink`] that keeps every span, in the order recorded.
+/// A [`TraceSink`] that keeps every span and GIL event, in the order recorded.
 #[derive(Debug, Default)]
 pub struct SpanBuffer {
     spans: Mutex<Vec<Span>>,
+    gil_events: Mutex<Vec<GilEvent>>,
 }
 
 impl SpanBuffer {
-    /// Takes the spans out, sorted by lane then start.
+    /// Takes the spans out, sorted by start then lane.
     pub fn take(&self) -> Vec<Span> {
         let mut spans = std::mem::take(&mut *lock(&self.spans));
         spans.sort_by_key(|s| (s.start_us, s.lane));
         spans
+    }
+
+    /// Takes the GIL events out, in time order.
+    pub fn take_gil_events(&self) -> Vec<GilEvent> {
+        let mut ev = std::mem::take(&mut *lock(&self.gil_events));
+        ev.sort_by_key(GilEvent::at_us);
+        ev
     }
 }
 
 impl TraceSink for SpanBuffer {
     fn span(&self, span: Span) {
         lock(&self.spans).push(span);
+    }
+    fn gil_event(&self, event: GilEvent) {
+        lock(&self.gil_events).push(event);
     }
 }
 
@@ -278,13 +464,17 @@ impl TraceSink for Tee<'_> {
         self.0.span(span);
         self.1.span(span);
     }
-    fn task_done(&self, task: u32) {
-        self.0.task_done(task);
-        self.1.task_done(task);
+    fn task_done(&self, task: u32, outcome: &TaskOutcome) {
+        self.0.task_done(task, outcome);
+        self.1.task_done(task, outcome);
     }
     fn progress(&self, task: u32, done: u64, total: u64) {
         self.0.progress(task, done, total);
         self.1.progress(task, done, total);
+    }
+    fn gil_event(&self, event: GilEvent) {
+        self.0.gil_event(event);
+        self.1.gil_event(event);
     }
 }
 
@@ -294,10 +484,4 @@ pub struct NullSink;
 
 impl TraceSink for NullSink {
     fn span(&self, _span: Span) {}
-}
-
-/// Locks a mutex, carrying on with the data if another thread panicked while holding it: a
-/// trace with a panicked lane is still worth showing.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

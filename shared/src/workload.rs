@@ -7,7 +7,9 @@ mod sum_powers;
 use num_bigint::BigUint;
 use serde::{Deserialize, Serialize};
 
-pub use counter::{CounterCase, CounterSpec, CounterStyle, MAX_INCREMENTS, SharedCounter};
+pub use counter::{
+    CounterCase, CounterCell, CounterSpec, CounterStyle, MAX_INCREMENTS, SharedCounter,
+};
 pub use download::{DownloadOutput, DownloadSpec, sanitize_file_name};
 pub use sum_powers::{MAX_N, SumPowers, pow_self};
 
@@ -24,6 +26,14 @@ pub enum Task {
     Download(DownloadSpec),
     /// `increments` updates of a shared counter (see [`SharedCounter`]).
     Counter(CounterSpec),
+    /// `count` short blocking calls (`time.sleep(us / 1e6)`), each releasing the GIL: the
+    /// I/O thread of the convoy demo.
+    Sleeps {
+        /// How many calls.
+        count: u32,
+        /// Length of each, µs.
+        us: u64,
+    },
 }
 
 impl Task {
@@ -33,6 +43,9 @@ impl Task {
             Task::SumPowers { n } => format!("sum_powers({n})"),
             Task::Download(d) => format!("download {}", d.url),
             Task::Counter(c) => format!("{} × counter += 1 ({})", c.increments, c.style.key()),
+            Task::Sleeps { count, us } => {
+                format!("{count} × a {} ms blocking call", *us as f64 / 1000.0)
+            }
         }
     }
 }
@@ -52,6 +65,13 @@ pub enum TaskOutcome {
         /// Increments this worker performed.
         increments: u64,
     },
+    /// The blocking calls of a [`Task::Sleeps`] finished.
+    Slept {
+        /// How many.
+        count: u32,
+    },
+    /// Finished in a simulation: the work was not done, so there is no result to show.
+    Simulated,
     /// The task failed; the other tasks' results are kept.
     Error {
         /// One line saying what went wrong.

@@ -8,10 +8,9 @@
 use std::collections::BTreeMap;
 
 use gil_lab::exec::Numbered;
-use gil_lab::scenario::{Model, Params};
-use gil_lab::trace::{
-    Lane, LaneKind, Machine, REPORT_VERSION, RunReport, Span, SpanState, TaskRecord,
-};
+use gil_lab::runner::{Measured, RunParts};
+use gil_lab::scenario::Params;
+use gil_lab::trace::{CpuSource, Lane, LaneKind, Machine, RunReport, Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 use serde::{Deserialize, Serialize};
 
@@ -137,25 +136,7 @@ impl LiveRun {
 
 /// The lanes `params` describe, labelled as the native runner labels them.
 pub fn lanes_for(params: &Params) -> Vec<Lane> {
-    let (kind, count) = match &params.model {
-        Model::Sequential => (LaneKind::Main, 1),
-        Model::Threads { workers, .. } => (LaneKind::Thread, *workers),
-        Model::Processes { workers } | Model::Pool { workers, .. } => (LaneKind::Process, *workers),
-        // The race demo's lanes come with its report (one group per case).
-        Model::Race { .. } => return Vec::new(),
-    };
-    (0..count)
-        .map(|i| Lane {
-            id: i,
-            label: match kind {
-                LaneKind::Main => "MainThread".to_owned(),
-                LaneKind::Thread => format!("Thread-{}", i + 1),
-                LaneKind::Process => format!("Process-{}", i + 1),
-            },
-            kind,
-            group: None,
-        })
-        .collect()
+    gil_lab::runner::lanes_for(params)
 }
 
 /// Machine facts for a browser run.
@@ -172,7 +153,8 @@ pub fn machine(cores: u32, browser: &str, isolated: bool) -> Machine {
     }
 }
 
-/// The report for a worker-based run. CPU time and per-core load are estimated from the
+/// The report for a worker-based run, assembled as every run's is
+/// ([`gil_lab::runner::assemble`]). CPU time and per-core load are estimated from the
 /// `Running` spans (browsers expose neither).
 pub fn assemble(
     scenario: &str,
@@ -182,37 +164,29 @@ pub fn assemble(
     raw: RawRun,
     machine: Machine,
 ) -> RunReport {
-    let mut spans = raw.spans;
-    spans.sort_by_key(|s| (s.start_us, s.lane));
-    let records = tasks
-        .iter()
-        .map(|(id, t)| TaskRecord {
-            id: *id,
-            label: t.label(),
-            lane: spans.iter().find(|s| s.task == Some(*id)).map(|s| s.lane),
-            outcome: raw
-                .outcomes
-                .iter()
-                .find(|(i, _)| i == id)
-                .map_or(TaskOutcome::NotRun, |(_, o)| o.clone()),
-        })
-        .collect();
-    RunReport {
-        version: REPORT_VERSION,
-        scenario: scenario.to_owned(),
-        params: params.clone(),
-        cpu_user_us: running_us(&spans),
+    let labels: Vec<(u32, String)> = tasks.iter().map(|(id, t)| (*id, t.label())).collect();
+    let measured = Measured {
+        cpu_user_us: running_us(&raw.spans),
         cpu_sys_us: 0,
-        cores: estimate_cores(&spans, raw.wall_us, machine.cores),
-        machine,
-        wall_us: raw.wall_us,
+        cores: estimate_cores(&raw.spans, raw.wall_us, machine.cores),
+    };
+    gil_lab::runner::assemble(RunParts {
+        scenario,
+        params,
+        tasks: &labels,
         lanes,
-        spans,
-        tasks: records,
-        baseline_wall_us: None,
+        spans: raw.spans,
+        gil_events: Vec::new(),
+        outcomes: raw.outcomes,
+        started_us: 0,
+        ended_us: raw.wall_us,
+        measured,
+        cpu_source: CpuSource::Estimated,
+        gil: None,
         counters: Vec::new(),
         notes: raw.notes,
-    }
+        machine,
+    })
 }
 
 #[cfg(test)]

@@ -124,6 +124,11 @@ impl IoPerformer for IoQueue {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
+
+    fn sleep(&self, us: u64) {
+        // Pool threads live in workers of a shared memory, where blocking waits are allowed.
+        std::thread::sleep(std::time::Duration::from_micros(us));
+    }
 }
 
 /// Every job on its own pool thread: the pool has more threads than any run has lanes (see

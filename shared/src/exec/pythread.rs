@@ -1,102 +1,160 @@
-//! One lane behaving as a Python thread: it holds its interpreter's GIL while it runs, checks
-//! for drop requests at each check point, and releases the GIL around blocking calls. Every
-//! state change becomes a span.
+//! The driver that runs a [`ThreadProgram`] on a real thread: a real [`Gil`], real arithmetic,
+//! a real counter in shared memory, real downloads. Every op's effect on the lane's state
+//! becomes a span through the shared [`Recorder`].
 
-use crate::exec::Env;
+use std::hint::black_box;
+
+use super::Env;
+use super::program::{Blocking, Op, ThreadProgram};
+use super::recorder::Recorder;
+use super::work::Work;
 use crate::gil::Gil;
-use crate::trace::{Span, SpanState};
+use crate::trace::SpanState;
+use crate::workload::{CounterCell, Task, TaskOutcome};
 
-/// A lane that runs Python-like code under a [`Gil`].
+/// Rough cost of one bytecode in CPython, as units of `interpreter_work`. Without it a Rust
+/// increment takes ~2 ns and a whole demo would fit inside one 5 ms switch interval, so the GIL
+/// would never change hands; with it the lanes hand over about as often per update as CPython's
+/// (~0.1 µs per `counter += one()`).
+const WORK_PER_BYTECODE: u32 = 24;
+
+/// The work `ops` bytecodes stand for: a short dependent chain the optimiser cannot remove.
+pub fn interpreter_work(ops: u32) -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..ops * WORK_PER_BYTECODE {
+        x = black_box(x.rotate_left(5) ^ 0x2545_F491);
+    }
+    x
+}
+
+/// One Python thread on a real thread.
 pub struct PyThread<'a> {
     gil: &'a Gil,
-    lane: u32,
     env: Env<'a>,
-    task: Option<u32>,
-    /// When the current `Running` span began.
-    since: u64,
+    counter: &'a dyn CounterCell,
+    rec: Recorder,
+    work: Work,
+    register: u64,
 }
 
 impl<'a> PyThread<'a> {
-    /// Starts the thread: it first waits for the GIL (a `gil_wait` span if it had to).
-    pub fn start(gil: &'a Gil, lane: u32, env: &Env<'a>) -> Self {
-        let mut th = Self {
+    /// A thread on `lane` sharing `gil`, updating `counter` in counter tasks.
+    pub fn new(gil: &'a Gil, lane: u32, counter: &'a dyn CounterCell, env: &Env<'a>) -> Self {
+        Self {
             gil,
-            lane,
             env: *env,
-            task: None,
-            since: 0,
-        };
-        let now = env.clock.now_us();
-        th.acquire(now, false);
-        th
-    }
-
-    fn record(&self, state: SpanState, start_us: u64, end_us: u64) {
-        self.env.sink.span(Span {
-            lane: self.lane,
-            task: self.task,
-            state,
-            start_us,
-            end_us,
-        });
-    }
-
-    /// Takes the GIL; the wait since `asked` (if any) is recorded as a `gil_wait` span.
-    fn acquire(&mut self, asked: u64, handed_over: bool) {
-        let waited = self.gil.take(self.lane);
-        let now = self.env.clock.now_us();
-        if (waited || handed_over) && now > asked {
-            self.record(SpanState::GilWait, asked, now);
-        }
-        self.since = now;
-    }
-
-    /// Ends the current `Running` span and releases the GIL.
-    fn release(&mut self, forced: bool) -> u64 {
-        let now = self.env.clock.now_us();
-        if now > self.since {
-            self.record(SpanState::Running, self.since, now);
-        }
-        self.gil.release(self.lane, forced);
-        now
-    }
-
-    /// A point where CPython's eval loop looks at the drop request (a call or a backward jump):
-    /// if another thread asked for the GIL, hand it over and queue up to get it back.
-    pub fn checkpoint(&mut self) {
-        if self.gil.drop_requested() {
-            // Waiting for the other thread to take over is already waiting for the GIL back.
-            let released = self.release(true);
-            self.acquire(released, true);
+            counter,
+            rec: Recorder::new(lane),
+            work: Work::default(),
+            register: 0,
         }
     }
 
-    /// Runs `f` as a blocking C call: the GIL is released for its duration (an `io_wait` span)
-    /// and taken back afterwards.
-    pub fn blocking<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let start = self.release(false);
-        let r = f();
-        let end = self.env.clock.now_us();
-        self.record(SpanState::IoWait, start, end);
-        self.acquire(end, false);
-        r
+    fn now(&self) -> u64 {
+        self.env.clock.now_us()
     }
 
-    /// Switches the task this thread's spans are attributed to.
-    pub fn set_task(&mut self, task: Option<u32>) {
-        if self.task == task {
-            return;
+    fn take(&mut self) {
+        let asked = self.now();
+        let (at, waited) = self
+            .gil
+            .take(self.rec.lane(), self.env.clock, self.env.sink);
+        if waited {
+            self.rec.enter(SpanState::GilWait, asked, self.env.sink);
+            self.rec.enter(SpanState::Running, at, self.env.sink);
+        } else {
+            self.rec.enter(SpanState::Running, asked, self.env.sink);
         }
-        let now = self.env.clock.now_us();
-        if now > self.since {
-            self.record(SpanState::Running, self.since, now);
-        }
-        self.since = now;
-        self.task = task;
     }
 
-    /// The thread ends: its last span is closed and the GIL released.
-    pub fn finish(mut self) {
-        self.release(false);
+    fn release(&mut self, next: SpanState, ending: bool) {
+        let at = self.now();
+        if ending {
+            self.rec.close(at, self.env.sink);
+        } else {
+            self.rec.enter(next, at, self.env.sink);
+        }
+        self.gil
+            .release(self.rec.lane(), self.env.clock, ending, self.env.sink);
+    }
+
+    /// Runs `program` to its end. `next_tasks` answers `q.get()` (or a process's request for
+    /// its next batch); it returns no tasks when there is no more work. Returns every task's
+    /// outcome.
+    pub fn run(
+        mut self,
+        mut program: ThreadProgram,
+        mut next_tasks: impl FnMut() -> Vec<(u32, Task)>,
+    ) -> Vec<(u32, TaskOutcome)> {
+        let mut outcomes = Vec::new();
+        let mut stopped = false;
+        loop {
+            if !stopped && self.env.stopped() {
+                program.stop();
+                stopped = true;
+            }
+            match program.next_op() {
+                Op::Take => self.take(),
+                Op::Release => self.release(SpanState::IoWait, false),
+                Op::Checkpoint => {
+                    if self.gil.drop_requested() {
+                        // Waiting for the other thread to take over is already waiting for the
+                        // GIL back.
+                        self.release(SpanState::GilWait, false);
+                        self.take();
+                    }
+                }
+                Op::Next => {
+                    let tasks = if stopped { Vec::new() } else { next_tasks() };
+                    self.work.give(&tasks);
+                    program.give(tasks);
+                }
+                Op::Begin(id) => {
+                    let at = self.now();
+                    self.rec.set_task(Some(id), at, self.env.sink);
+                    self.work.begin(id);
+                }
+                Op::PowStep { .. } => {
+                    if let Some((task, done, total)) = self.work.pow_step() {
+                        // A few hundred progress reports per task, not one per step.
+                        if done % (total / 200).max(1) == 0 {
+                            self.env.sink.progress(task, done, total);
+                        }
+                    }
+                }
+                Op::Bytecodes(n) => {
+                    black_box(interpreter_work(n));
+                }
+                Op::Load => self.register = self.counter.load(),
+                Op::Store => {
+                    self.counter.store(self.register + 1);
+                    self.work.counted();
+                }
+                Op::TryLock => program.lock_result(self.counter.try_lock()),
+                Op::Unlock => self.counter.unlock(),
+                Op::Block(b) => match b {
+                    Blocking::Download(spec) => {
+                        let r = self.env.io.download(&spec);
+                        self.work.downloaded(r);
+                    }
+                    Blocking::Sleep { us } => {
+                        self.env.io.sleep(us);
+                        self.work.slept();
+                    }
+                    Blocking::Lock => self.counter.lock(),
+                },
+                Op::End(id) => {
+                    let outcome = self.work.end(id);
+                    self.env.sink.task_done(id, &outcome);
+                    outcomes.push((id, outcome));
+                    let at = self.now();
+                    self.rec.set_task(None, at, self.env.sink);
+                }
+                Op::Exit => {
+                    self.release(SpanState::Running, true);
+                    return outcomes;
+                }
+            }
+        }
     }
 }

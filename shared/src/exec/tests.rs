@@ -3,7 +3,7 @@
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::exec::{Env, Numbered, run_sequential, run_threads};
+use crate::exec::{Dispatch, Env, Numbered, run_sequential, run_threads};
 use crate::gil::{Gil, GilMode};
 use crate::platform::{InstantClock, NoIo, StdSpawner};
 use crate::trace::{Span, SpanBuffer, SpanState};
@@ -69,7 +69,8 @@ fn threads_on(
     let env = rig.env();
     let gil = Gil::new(mode, Duration::from_micros(interval_us));
     let lanes: Vec<u32> = (0..workers).collect();
-    let out = run_threads(&lanes, tasks, &gil, counter, &StdSpawner, &env);
+    let plan = Dispatch::Queue((0..tasks.len() as u32).collect());
+    let out = run_threads(&lanes, tasks, &plan, &gil, counter, &StdSpawner, &env);
     (rig.buffer.take(), out, gil.switches())
 }
 
@@ -168,4 +169,49 @@ fn no_gil_loses_updates() {
         return;
     }
     assert!(counter_lost(CounterStyle::InCall, GilMode::Free, 50) > 0);
+}
+
+#[test]
+fn every_handoff_is_recorded_and_the_new_holder_runs_after_it() {
+    let rig = Rig::default();
+    let env = rig.env();
+    let gil = Gil::new(GilMode::Classic, Duration::from_micros(500));
+    let tasks = sum_tasks(3, 800);
+    let plan = Dispatch::Queue(vec![0, 1, 2]);
+    run_threads(
+        &[0, 1, 2],
+        &tasks,
+        &plan,
+        &gil,
+        &SharedCounter::new(),
+        &StdSpawner,
+        &env,
+    );
+    let events = rig.buffer.take_gil_events();
+    let spans = rig.buffer.take();
+    let handoffs: Vec<(u64, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            crate::trace::GilEvent::Handoff { at_us, to, .. } => Some((*at_us, *to)),
+            crate::trace::GilEvent::DropRequest { .. } => None,
+        })
+        .collect();
+    assert_eq!(handoffs.len() as u64, gil.switches());
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, crate::trace::GilEvent::DropRequest { .. }))
+    );
+    // Each new holder's running span starts no earlier than its hand-off.
+    for (at, lane) in handoffs {
+        let next_run = spans
+            .iter()
+            .filter(|s| s.lane == lane && s.state == SpanState::Running && s.end_us > at)
+            .map(|s| s.start_us)
+            .min();
+        assert!(
+            next_run.is_some_and(|start| start + 50 >= at),
+            "lane {lane} at {at}"
+        );
+    }
 }

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use crate::exec::{self, Env, Numbered};
+use crate::exec::{self, Dispatch, Env, Numbered};
 use crate::gil::{Gil, GilMode};
 use crate::platform::Spawner;
-use crate::runner::{Dispatch, ProcessLauncher, ProcessPlan};
+use crate::runner::{ProcessLauncher, ProcessPlan};
 use crate::trace::{Lane, LaneKind};
 use crate::workload::{CounterCase, CounterSpec, CounterStyle, SharedCounter, Task, TaskOutcome};
 
@@ -91,13 +91,14 @@ pub fn run_cases(
         let outcomes = match case.gil {
             Some(mode) => {
                 let gil = Gil::new(mode, Duration::from_micros(switch_interval_us));
-                exec::run_threads(&ids, &tasks, &gil, &counter, spawner, env)
+                let plan = Dispatch::Fixed((0..workers).map(|i| vec![i]).collect());
+                exec::run_threads(&ids, &tasks, &plan, &gil, &counter, spawner, env)
             }
             None => {
                 let plan = ProcessPlan {
                     lanes: ids.clone(),
                     tasks: &tasks,
-                    dispatch: Dispatch::Fixed(ids.iter().map(|&i| vec![i - first]).collect()),
+                    dispatch: Dispatch::Fixed((0..workers).map(|i| vec![i]).collect()),
                 };
                 processes.run(plan, env)
             }

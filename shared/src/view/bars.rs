@@ -36,7 +36,7 @@ pub struct Bar {
     /// How many spans were joined into it (1 for an exact bar).
     pub spans: usize,
     /// For resampled bars: µs spent in each state (in [`SpanState::ALL`] order) inside it.
-    pub mix: Option<[u64; 4]>,
+    pub mix: Option<[u64; SpanState::COUNT]>,
 }
 
 /// Joins alike, (nearly) touching spans of one lane. `spans` must be sorted by start.
@@ -67,18 +67,13 @@ pub fn join(spans: &[&Span], gap_us: u64) -> Vec<Bar> {
 
 /// The index of a state in [`SpanState::ALL`].
 pub fn state_index(state: SpanState) -> usize {
-    match state {
-        SpanState::Running => 0,
-        SpanState::GilWait => 1,
-        SpanState::IoWait => 2,
-        SpanState::Starting => 3,
-    }
+    state.index()
 }
 
 /// Cuts `0..end_us` into `cells` equal slices and adds up the µs each state occupies in each.
 /// Cell `i` covers `[end_us·i/cells, end_us·(i+1)/cells)`.
-pub fn accumulate(spans: &[&Span], end_us: u64, cells: usize) -> Vec<[u64; 4]> {
-    let mut acc = vec![[0u64; 4]; cells];
+pub fn accumulate(spans: &[&Span], end_us: u64, cells: usize) -> Vec<[u64; SpanState::COUNT]> {
+    let mut acc = vec![[0u64; SpanState::COUNT]; cells];
     if cells == 0 || end_us == 0 {
         return acc;
     }
@@ -106,7 +101,7 @@ pub fn accumulate(spans: &[&Span], end_us: u64, cells: usize) -> Vec<[u64; 4]> {
 /// The state that filled most of a cell `cell_us` long, or `None` when idle time was the
 /// largest share. Ties go to the earlier state in legend order, and a state tied with idle
 /// wins (so that short work still shows).
-pub fn dominant(acc: &[u64; 4], cell_us: u64) -> Option<SpanState> {
+pub fn dominant(acc: &[u64; SpanState::COUNT], cell_us: u64) -> Option<SpanState> {
     let busy: u64 = acc.iter().sum();
     let idle = cell_us.saturating_sub(busy);
     let mut best: Option<(usize, u64)> = None;
@@ -212,10 +207,10 @@ mod tests {
         let a = span(SpanState::Running, 0, 30);
         let b = span(SpanState::GilWait, 30, 100);
         let acc = accumulate(&[&a, &b], 100, 2);
-        assert_eq!(acc, vec![[30, 20, 0, 0], [0, 50, 0, 0]]);
+        assert_eq!(acc, vec![[30, 20, 0, 0, 0], [0, 50, 0, 0, 0]]);
         assert_eq!(dominant(&acc[0], 50), Some(SpanState::Running));
-        assert_eq!(dominant(&[10, 0, 0, 0], 50), None);
-        assert_eq!(dominant(&[25, 0, 0, 0], 50), Some(SpanState::Running));
+        assert_eq!(dominant(&[10, 0, 0, 0, 0], 50), None);
+        assert_eq!(dominant(&[25, 0, 0, 0, 0], 50), Some(SpanState::Running));
     }
 
     #[test]

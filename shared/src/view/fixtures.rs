@@ -3,9 +3,7 @@
 
 use crate::gil::GilMode;
 use crate::scenario::{Model, Params, Workload};
-use crate::trace::{
-    CoreSample, Lane, LaneKind, Machine, REPORT_VERSION, RunReport, Span, SpanState, TaskRecord,
-};
+use crate::trace::{CoreSample, Lane, LaneKind, Machine, RunReport, Span, SpanState, TaskRecord};
 use crate::workload::{CounterCase, Digest, DownloadOutput, TaskOutcome};
 
 fn span(lane: u32, task: Option<u32>, state: SpanState, start_us: u64, end_us: u64) -> Span {
@@ -28,22 +26,7 @@ fn lane(id: u32, label: &str, kind: LaneKind, group: Option<&str>) -> Lane {
 }
 
 fn empty(scenario: &str, params: Params, machine: Machine) -> RunReport {
-    RunReport {
-        version: REPORT_VERSION,
-        scenario: scenario.to_owned(),
-        params,
-        machine,
-        wall_us: 0,
-        cpu_user_us: 0,
-        cpu_sys_us: 0,
-        lanes: Vec::new(),
-        spans: Vec::new(),
-        cores: Vec::new(),
-        tasks: Vec::new(),
-        baseline_wall_us: None,
-        counters: Vec::new(),
-        notes: Vec::new(),
-    }
+    RunReport::new(scenario, params, machine)
 }
 
 /// CPython's `sum(i**i for i in range(10000))`, as the workload tests check it.

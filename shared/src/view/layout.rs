@@ -168,7 +168,7 @@ pub fn layout(report: &RunReport) -> Scene {
         12.0,
         (Anchor::Start, false, palette::TEXT_MUTED, "subtitle"),
     );
-    let legend_bottom = legend(&mut p, 62.0);
+    let legend_bottom = legend(&mut p, report, 62.0);
     let lanes_top = legend_bottom + 22.0;
     let lanes_bottom = timeline(&mut p, report, &axis, time, lanes_top);
     let axis_bottom = time_axis(&mut p, &axis, time, lanes_bottom + 6.0);
@@ -184,14 +184,24 @@ pub fn layout(report: &RunReport) -> Scene {
     }
 }
 
+/// The states a legend lists: the four every run can show, and waiting for a core when the
+/// report has it (only simulated runs do).
+pub(super) fn legend_states(report: &RunReport) -> Vec<SpanState> {
+    let has = |st: SpanState| report.spans.iter().any(|s| s.state == st);
+    SpanState::ALL
+        .into_iter()
+        .filter(|&st| st != SpanState::CpuWait || has(st))
+        .collect()
+}
+
 /// The legend row at `top`: one swatch per state plus idle. Returns its bottom.
-fn legend(p: &mut Painter, top: f64) -> f64 {
+fn legend(p: &mut Painter, report: &RunReport, top: f64) -> f64 {
     let mut x = MARGIN;
     let mut y = top;
     let entry_width = |words: &str| 20.0 + words.chars().count() as f64 * 6.4 + 18.0;
-    let entries = SpanState::ALL
-        .iter()
-        .map(|&s| (Some(s), s.describe()))
+    let entries = legend_states(report)
+        .into_iter()
+        .map(|s| (Some(s), s.describe()))
         .chain([(None, "idle (nothing to run)")]);
     for (state, words) in entries {
         if x + entry_width(words) > WIDTH - MARGIN {

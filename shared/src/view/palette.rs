@@ -16,6 +16,8 @@ pub const GIL_WAIT: &str = "#E69F00";
 pub const IO_WAIT: &str = "#56B4E9";
 /// Okabe–Ito reddish purple: starting up.
 pub const STARTING: &str = "#CC79A7";
+/// Okabe–Ito vermillion: ready to run, but no core is free.
+pub const CPU_WAIT: &str = "#D55E00";
 /// Okabe–Ito bluish green: busy fraction of a core.
 pub const CORE_BUSY: &str = "#009E73";
 
@@ -39,6 +41,7 @@ pub fn state_color(state: SpanState) -> &'static str {
         SpanState::GilWait => GIL_WAIT,
         SpanState::IoWait => IO_WAIT,
         SpanState::Starting => STARTING,
+        SpanState::CpuWait => CPU_WAIT,
     }
 }
 
@@ -59,6 +62,7 @@ pub fn state_glyph(state: SpanState) -> char {
         SpanState::GilWait => '░',
         SpanState::IoWait => '·',
         SpanState::Starting => '▒',
+        SpanState::CpuWait => '~',
     }
 }
 
@@ -69,6 +73,7 @@ pub fn state_short(state: SpanState) -> &'static str {
         SpanState::GilWait => "waiting for GIL",
         SpanState::IoWait => "waiting for I/O",
         SpanState::Starting => "starting",
+        SpanState::CpuWait => "waiting for a core",
     }
 }
 

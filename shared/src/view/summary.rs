@@ -102,7 +102,7 @@ fn lane_totals(out: &mut String, report: &RunReport) {
                 let _ = writeln!(out, "[{name}]");
             }
             Row::Lane(lane) => {
-                let mut totals = [0u64; 4];
+                let mut totals = [0u64; SpanState::COUNT];
                 for s in report.lane_spans(lane.id) {
                     totals[super::bars::state_index(s.state)] += s.duration_us();
                 }

@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 use super::axis::TimeAxis;
 use super::bars::{accumulate, dominant};
 use super::describe::{shorten, subtitle, title};
-use super::layout::{Row, data_end_us, rows, spans_by_lane};
+use super::layout::{Row, data_end_us, legend_states, rows, spans_by_lane};
 use super::palette::{self, busy_block, rgb, state_glyph};
-use crate::trace::{RunReport, SpanState};
+use crate::trace::RunReport;
 
 /// Narrowest timeline the renderer draws, in cells.
 const MIN_WIDTH: usize = 10;
@@ -125,7 +125,7 @@ pub fn terminal(report: &RunReport, width: usize, color: bool) -> String {
 
     out.push('\n');
     let mut legend: Vec<(char, Option<&str>)> = Vec::new();
-    for (i, s) in SpanState::ALL.iter().enumerate() {
+    for (i, s) in legend_states(report).iter().enumerate() {
         if i > 0 {
             legend.extend("  ".chars().map(|c| (c, None)));
         }

@@ -6,8 +6,8 @@
 //! and a lost update whenever another lane stores in between. Whether one can store in between
 //! depends on where the GIL may change hands *inside* the update (see `exec::counter`).
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -48,11 +48,28 @@ pub struct CounterSpec {
     pub style: CounterStyle,
 }
 
-/// The shared cell (plus the lock the `Locked` style takes).
+/// A counter cell threads (or processes) update: the two halves of `counter += 1` and the lock
+/// of the locked style. Natively a cell in this process's memory ([`SharedCounter`]) or in a
+/// mapping shared between processes (`multiprocessing.Value`).
+pub trait CounterCell: Sync {
+    /// The `LOAD` half of `counter += 1`.
+    fn load(&self) -> u64;
+    /// The `STORE` half of `counter += 1`.
+    fn store(&self, v: u64);
+    /// Takes the lock if it is free; `false` when another thread holds it.
+    fn try_lock(&self) -> bool;
+    /// Takes the lock, blocking until it is free.
+    fn lock(&self);
+    /// Releases the lock.
+    fn unlock(&self);
+}
+
+/// The shared cell (plus the lock the `Locked` style takes), in this process's memory.
 #[derive(Debug, Default)]
 pub struct SharedCounter {
     value: AtomicU64,
-    lock: Mutex<()>,
+    locked: Mutex<bool>,
+    unlocked: Condvar,
 }
 
 impl SharedCounter {
@@ -61,24 +78,46 @@ impl SharedCounter {
         Self::default()
     }
 
-    /// The `LOAD` half of `counter += 1`.
-    pub fn load(&self) -> u64 {
-        self.value.load(Ordering::Relaxed)
-    }
-
-    /// The `STORE` half of `counter += 1`.
-    pub fn store(&self, v: u64) {
-        self.value.store(v, Ordering::Relaxed);
-    }
-
     /// The final value.
     pub fn get(&self) -> u64 {
         self.value.load(Ordering::SeqCst)
     }
 
-    /// The `threading.Lock` of the `Locked` style.
-    pub fn lock(&self) -> &Mutex<()> {
-        &self.lock
+    fn flag(&self) -> std::sync::MutexGuard<'_, bool> {
+        self.locked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl CounterCell for SharedCounter {
+    fn load(&self) -> u64 {
+        self.value.load(Ordering::Relaxed)
+    }
+
+    fn store(&self, v: u64) {
+        self.value.store(v, Ordering::Relaxed);
+    }
+
+    fn try_lock(&self) -> bool {
+        let mut f = self.flag();
+        !std::mem::replace(&mut *f, true)
+    }
+
+    fn lock(&self) {
+        let mut f = self.flag();
+        while *f {
+            f = self
+                .unlocked
+                .wait(f)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *f = true;
+    }
+
+    fn unlock(&self) {
+        *self.flag() = false;
+        self.unlocked.notify_one();
     }
 }
 

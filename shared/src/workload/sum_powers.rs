@@ -49,6 +49,11 @@ impl SumPowers {
         self.next
     }
 
+    /// Whether every step has run.
+    pub fn finished(&self) -> bool {
+        self.next >= self.n
+    }
+
     /// The sum so far (the full result once `step` returned `false`).
     pub fn total(&self) -> &BigUint {
         &self.total

@@ -1,0 +1,479 @@
+//! The thread loop of a Python thread, as a sans-IO program: what it does next, step by step,
+//! with the GIL's check points exactly where CPython ≥ 3.10 has them.
+//!
+//! A [`ThreadProgram`] never touches a lock, a clock or a counter: it hands out [`Op`]s and a
+//! driver carries them out — natively with a real GIL and real arithmetic (`pythread`), in a
+//! page without shared memory with the GIL granted by messages, and in the simulator by
+//! charging each op's cost in virtual time. So *where* a thread can lose the GIL is written
+//! once:
+//!
+//! - after each `i**i` + add of `sum_powers` (the loop's backward jump);
+//! - before each `q.get()` of the task queue (a call);
+//! - in `counter += 1` only after the store (the loop's jump); with `counter += one()` also
+//!   between the load and the store (the call); with a lock around the update, the same, but
+//!   nobody else can store meanwhile;
+//! - blocking calls (a download, `time.sleep`, waiting for a contended lock) release the GIL
+//!   and take it back afterwards.
+//!
+//! ```
+//! use gil_lab::exec::{Op, ThreadProgram};
+//! use gil_lab::workload::Task;
+//! let mut p = ThreadProgram::worker();
+//! assert_eq!(p.next_op(), Op::Take);
+//! assert_eq!(p.next_op(), Op::Checkpoint); // q.get() is a call
+//! assert_eq!(p.next_op(), Op::Next);
+//! p.give(vec![(0, Task::SumPowers { n: 2 })]);
+//! let ops: Vec<Op> = std::iter::from_fn(|| Some(p.next_op())).take(7).collect();
+//! assert_eq!(ops, vec![Op::Begin(0), Op::PowStep { i: 0 }, Op::Checkpoint,
+//!     Op::PowStep { i: 1 }, Op::Checkpoint, Op::End(0), Op::Checkpoint]);
+//! ```
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::workload::{CounterStyle, DownloadSpec, Task};
+
+/// Bytecodes of interpreter work in one `counter += 1` besides the load and the store.
+pub const COUNTER_BYTECODES: u32 = 4;
+
+/// One thing a Python thread does next.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Take the GIL (the thread starts, or comes back from a blocking call).
+    Take,
+    /// Release the GIL before a blocking call.
+    Release,
+    /// A check point (a call or a backward jump): if a drop request is pending, release the
+    /// GIL (forced switching applies) and take it again.
+    Checkpoint,
+    /// Ask for work: `q.get()` for a thread, the next batch for a process. Answer with
+    /// [`ThreadProgram::give`]; until then this op repeats.
+    Next,
+    /// Task `id` begins: spans are attributed to it from here.
+    Begin(u32),
+    /// One uninterruptible step of `sum_powers`: `total = total + i**i`.
+    PowStep {
+        /// The `i` of this step.
+        i: u32,
+    },
+    /// This many bytecodes of interpreter work, with no check point inside.
+    Bytecodes(u32),
+    /// Read the shared counter into the thread's register.
+    Load,
+    /// Write the register + 1 to the shared counter.
+    Store,
+    /// Try to take the counter's lock without blocking; answer with
+    /// [`ThreadProgram::lock_result`] (no answer means it was free).
+    TryLock,
+    /// Release the counter's lock.
+    Unlock,
+    /// A blocking call; the GIL was released just before and is taken again just after.
+    Block(Blocking),
+    /// Task `id` ended (its outcome is the driver's to tell).
+    End(u32),
+    /// The thread exits and releases the GIL for good. Repeats once reached.
+    Exit,
+}
+
+/// What a blocking call waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Blocking {
+    /// `requests.get(url)` and writing the body to a file.
+    Download(DownloadSpec),
+    /// `time.sleep(us / 1e6)` or any short blocking system call.
+    Sleep {
+        /// How long, µs.
+        us: u64,
+    },
+    /// Waiting for a lock another thread holds, until it is ours.
+    Lock,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Cursor {
+    Pow {
+        id: u32,
+        i: u32,
+        n: u32,
+    },
+    Count {
+        id: u32,
+        k: u64,
+        total: u64,
+        style: CounterStyle,
+    },
+    Sleeps {
+        id: u32,
+        k: u32,
+        count: u32,
+        us: u64,
+    },
+    /// A one-op task (a download) whose ops are already queued.
+    Single {
+        id: u32,
+    },
+}
+
+impl Cursor {
+    fn id(&self) -> u32 {
+        match self {
+            Cursor::Pow { id, .. }
+            | Cursor::Count { id, .. }
+            | Cursor::Sleeps { id, .. }
+            | Cursor::Single { id } => *id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Get,
+    AwaitTasks,
+    Run,
+    Exit,
+}
+
+/// A Python thread's loop as data: call [`next_op`](Self::next_op) for each op, carry it out, and
+/// answer [`Op::Next`] with [`give`](Self::give).
+#[derive(Debug, Clone)]
+pub struct ThreadProgram {
+    phase: Phase,
+    ops: VecDeque<Op>,
+    tasks: VecDeque<(u32, Task)>,
+    cursor: Option<Cursor>,
+    /// Threads call `q.get()` before each task: a check point.
+    check_at_get: bool,
+}
+
+impl ThreadProgram {
+    /// A worker thread pulling tasks from a queue (`while True: q.get()`), or a process's
+    /// main thread fed batches by its parent.
+    pub fn worker() -> Self {
+        Self {
+            phase: Phase::Start,
+            ops: VecDeque::new(),
+            tasks: VecDeque::new(),
+            cursor: None,
+            check_at_get: true,
+        }
+    }
+
+    /// The main thread of a script: it asks once for the tasks it runs in order (no queue, so
+    /// no `q.get()` check point), then once more to learn there are no more.
+    pub fn main_thread() -> Self {
+        let mut p = Self::worker();
+        p.check_at_get = false;
+        p
+    }
+
+    /// The answer to [`Op::Next`]: the tasks to run, or none when there is no more work.
+    pub fn give(&mut self, tasks: Vec<(u32, Task)>) {
+        if self.phase != Phase::AwaitTasks {
+            return;
+        }
+        if tasks.is_empty() {
+            self.phase = Phase::Exit;
+        } else {
+            self.tasks.extend(tasks);
+            self.phase = Phase::Run;
+        }
+    }
+
+    /// The answer to [`Op::TryLock`]: `false` when another thread holds the lock, so this one
+    /// blocks for it with the GIL released.
+    pub fn lock_result(&mut self, acquired: bool) {
+        if !acquired {
+            for op in [Op::Take, Op::Block(Blocking::Lock), Op::Release] {
+                self.ops.push_front(op);
+            }
+        }
+    }
+
+    /// Winds the thread up: the task in progress ends now (its driver reports it unfinished),
+    /// nothing else starts, and the thread exits.
+    pub fn stop(&mut self) {
+        self.ops.clear();
+        self.tasks.clear();
+        if let Some(c) = self.cursor.take() {
+            self.ops.push_back(Op::End(c.id()));
+        }
+        self.phase = Phase::Exit;
+    }
+
+    /// The task being run, if any.
+    pub fn current_task(&self) -> Option<u32> {
+        self.cursor.as_ref().map(Cursor::id)
+    }
+
+    /// The next op.
+    pub fn next_op(&mut self) -> Op {
+        loop {
+            if let Some(op) = self.ops.pop_front() {
+                return op;
+            }
+            match self.phase {
+                Phase::Start => {
+                    // A Python thread starts by taking the GIL.
+                    self.ops.push_back(Op::Take);
+                    self.phase = Phase::Get;
+                }
+                Phase::Get => {
+                    if self.check_at_get {
+                        self.ops.push_back(Op::Checkpoint);
+                    }
+                    self.ops.push_back(Op::Next);
+                    self.phase = Phase::AwaitTasks;
+                }
+                Phase::AwaitTasks => return Op::Next,
+                Phase::Run => self.advance(),
+                Phase::Exit => return Op::Exit,
+            }
+        }
+    }
+
+    /// Queues the next unit of work of the current task, starts the next task, or goes back
+    /// for more.
+    fn advance(&mut self) {
+        let Some(cursor) = self.cursor.as_mut() else {
+            match self.tasks.pop_front() {
+                Some((id, task)) => self.begin(id, task),
+                None => self.phase = Phase::Get,
+            }
+            return;
+        };
+        let finished = match cursor {
+            Cursor::Pow { i, n, .. } => {
+                if *i < *n {
+                    self.ops.push_back(Op::PowStep { i: *i });
+                    // The `for` loop's backward jump.
+                    self.ops.push_back(Op::Checkpoint);
+                    *i += 1;
+                    false
+                } else {
+                    true
+                }
+            }
+            Cursor::Count {
+                k, total, style, ..
+            } => {
+                if *k < *total {
+                    *k += 1;
+                    let unit = counter_unit(*style);
+                    self.ops.extend(unit);
+                    false
+                } else {
+                    true
+                }
+            }
+            Cursor::Sleeps { k, count, us, .. } => {
+                if *k < *count {
+                    *k += 1;
+                    let us = *us;
+                    self.ops.extend([
+                        Op::Release,
+                        Op::Block(Blocking::Sleep { us }),
+                        Op::Take,
+                        // The loop's backward jump.
+                        Op::Checkpoint,
+                    ]);
+                    false
+                } else {
+                    true
+                }
+            }
+            Cursor::Single { .. } => true,
+        };
+        if finished {
+            let id = cursor.id();
+            self.cursor = None;
+            self.ops.push_back(Op::End(id));
+        }
+    }
+
+    fn begin(&mut self, id: u32, task: Task) {
+        self.ops.push_back(Op::Begin(id));
+        self.cursor = Some(match task {
+            Task::SumPowers { n } => Cursor::Pow { id, i: 0, n },
+            Task::Counter(spec) => Cursor::Count {
+                id,
+                k: 0,
+                total: spec.increments,
+                style: spec.style,
+            },
+            Task::Sleeps { count, us } => Cursor::Sleeps {
+                id,
+                k: 0,
+                count,
+                us,
+            },
+            Task::Download(spec) => {
+                // `requests.get` and `f.write` block in C with the GIL released.
+                self.ops
+                    .extend([Op::Release, Op::Block(Blocking::Download(spec)), Op::Take]);
+                Cursor::Single { id }
+            }
+        });
+    }
+}
+
+/// The ops of one `counter += 1` in `style`, the loop's jump included.
+fn counter_unit(style: CounterStyle) -> Vec<Op> {
+    let half = COUNTER_BYTECODES / 2;
+    match style {
+        // LOAD_GLOBAL, LOAD_CONST, BINARY_OP, STORE_GLOBAL: no check point until the jump.
+        CounterStyle::Plain => vec![
+            Op::Bytecodes(COUNTER_BYTECODES),
+            Op::Load,
+            Op::Store,
+            Op::Checkpoint,
+        ],
+        // The loop's bytecodes and loading `one`, the read, then the call: a check point
+        // between the read and the write, where another thread's updates fall in.
+        CounterStyle::InCall => vec![
+            Op::Bytecodes(half),
+            Op::Load,
+            Op::Checkpoint,
+            Op::Bytecodes(half),
+            Op::Store,
+            Op::Checkpoint,
+        ],
+        // `with lock:` around the same update.
+        CounterStyle::Locked => vec![
+            Op::TryLock,
+            Op::Bytecodes(half),
+            Op::Load,
+            Op::Checkpoint,
+            Op::Bytecodes(half),
+            Op::Store,
+            Op::Unlock,
+            Op::Checkpoint,
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::CounterSpec;
+
+    /// A main thread that has been handed `tasks`.
+    fn given(tasks: Vec<(u32, Task)>) -> ThreadProgram {
+        let mut p = ThreadProgram::main_thread();
+        assert_eq!(p.next_op(), Op::Take);
+        assert_eq!(p.next_op(), Op::Next);
+        p.give(tasks);
+        p
+    }
+
+    fn run_until_next(p: &mut ThreadProgram) -> Vec<Op> {
+        let mut out = Vec::new();
+        loop {
+            let op = p.next_op();
+            if matches!(op, Op::Next | Op::Exit) {
+                out.push(op);
+                return out;
+            }
+            out.push(op);
+        }
+    }
+
+    #[test]
+    fn worker_checks_before_each_get_and_exits_on_empty() {
+        let mut p = ThreadProgram::worker();
+        assert_eq!(
+            run_until_next(&mut p),
+            vec![Op::Take, Op::Checkpoint, Op::Next]
+        );
+        // Asking again without an answer repeats the question.
+        assert_eq!(p.next_op(), Op::Next);
+        p.give(Vec::new());
+        assert_eq!(p.next_op(), Op::Exit);
+        assert_eq!(p.next_op(), Op::Exit);
+    }
+
+    #[test]
+    fn plain_counter_has_no_check_point_inside_the_update() {
+        let mut p = given(vec![(
+            0,
+            Task::Counter(CounterSpec {
+                increments: 2,
+                style: CounterStyle::Plain,
+            }),
+        )]);
+        let ops = run_until_next(&mut p);
+        let load = ops.iter().position(|o| *o == Op::Load).unwrap_or(0);
+        assert_eq!(ops[load + 1], Op::Store, "{ops:?}");
+        assert_eq!(ops.iter().filter(|o| **o == Op::Store).count(), 2);
+        assert_eq!(ops.last(), Some(&Op::Next));
+    }
+
+    #[test]
+    fn call_inside_the_update_checks_between_load_and_store() {
+        let mut p = given(vec![(
+            0,
+            Task::Counter(CounterSpec {
+                increments: 1,
+                style: CounterStyle::InCall,
+            }),
+        )]);
+        let ops = run_until_next(&mut p);
+        let load = ops.iter().position(|o| *o == Op::Load).unwrap_or(0);
+        let store = ops.iter().position(|o| *o == Op::Store).unwrap_or(0);
+        assert!(ops[load..store].contains(&Op::Checkpoint), "{ops:?}");
+    }
+
+    #[test]
+    fn a_contended_lock_blocks_with_the_gil_released() {
+        let mut p = given(vec![(
+            0,
+            Task::Counter(CounterSpec {
+                increments: 1,
+                style: CounterStyle::Locked,
+            }),
+        )]);
+        assert_eq!(p.next_op(), Op::Begin(0));
+        assert_eq!(p.next_op(), Op::TryLock);
+        p.lock_result(false);
+        assert_eq!(p.next_op(), Op::Release);
+        assert_eq!(p.next_op(), Op::Block(Blocking::Lock));
+        assert_eq!(p.next_op(), Op::Take);
+        assert_eq!(p.next_op(), Op::Bytecodes(COUNTER_BYTECODES / 2));
+    }
+
+    #[test]
+    fn downloads_release_the_gil_around_the_call() {
+        let spec = DownloadSpec::new("http://h/a.jpg", 0);
+        let mut p = given(vec![(0, Task::Download(spec.clone()))]);
+        let ops = run_until_next(&mut p);
+        assert_eq!(
+            ops,
+            vec![
+                Op::Begin(0),
+                Op::Release,
+                Op::Block(Blocking::Download(spec)),
+                Op::Take,
+                Op::End(0),
+                Op::Next
+            ]
+        );
+    }
+
+    #[test]
+    fn stop_ends_the_current_task_and_exits() {
+        let mut p = given(vec![
+            (0, Task::SumPowers { n: 100 }),
+            (1, Task::SumPowers { n: 100 }),
+        ]);
+        for _ in 0..3 {
+            p.next_op();
+        }
+        assert_eq!(p.current_task(), Some(0));
+        p.stop();
+        assert_eq!(p.next_op(), Op::End(0));
+        assert_eq!(p.next_op(), Op::Exit);
+    }
+}

@@ -1,0 +1,119 @@
+//! The real work behind a thread program's ops: the `sum_powers` arithmetic, the counter's
+//! progress, a download's result, and each task's outcome. Drivers that run tasks for real
+//! (native threads and processes, browser workers) share it; the simulator does not do the
+//! work and reports simulated outcomes instead.
+
+use std::collections::BTreeMap;
+
+use crate::workload::{DownloadOutput, SumPowers, Task, TaskOutcome};
+
+#[derive(Debug)]
+enum State {
+    Pow(SumPowers),
+    Count { done: u64, total: u64 },
+    Sleeps { done: u32, count: u32 },
+    Download(Option<Result<DownloadOutput, String>>),
+}
+
+/// The tasks a thread was given and the one it is working on.
+#[derive(Debug, Default)]
+pub struct Work {
+    given: BTreeMap<u32, Task>,
+    current: Option<(u32, State)>,
+}
+
+impl Work {
+    /// Remembers tasks handed to the thread (their ids come back in `Op::Begin`).
+    pub fn give(&mut self, tasks: &[(u32, Task)]) {
+        for (id, t) in tasks {
+            self.given.insert(*id, t.clone());
+        }
+    }
+
+    /// Task `id` begins.
+    pub fn begin(&mut self, id: u32) {
+        let state = match self.given.get(&id) {
+            Some(Task::SumPowers { n }) => State::Pow(SumPowers::new(*n)),
+            Some(Task::Counter(spec)) => State::Count {
+                done: 0,
+                total: spec.increments,
+            },
+            Some(Task::Sleeps { count, .. }) => State::Sleeps {
+                done: 0,
+                count: *count,
+            },
+            Some(Task::Download(_)) | None => State::Download(None),
+        };
+        self.current = Some((id, state));
+    }
+
+    /// One `i**i` + add; returns `(task, steps done, steps in all)` for progress.
+    pub fn pow_step(&mut self) -> Option<(u32, u64, u64)> {
+        if let Some((id, State::Pow(sp))) = &mut self.current {
+            sp.step();
+            let n = match self.given.get(id) {
+                Some(Task::SumPowers { n }) => u64::from(*n),
+                _ => 0,
+            };
+            return Some((*id, u64::from(sp.done()), n));
+        }
+        None
+    }
+
+    /// One counter update stored.
+    pub fn counted(&mut self) {
+        if let Some((_, State::Count { done, .. })) = &mut self.current {
+            *done += 1;
+        }
+    }
+
+    /// One blocking sleep done.
+    pub fn slept(&mut self) {
+        if let Some((_, State::Sleeps { done, .. })) = &mut self.current {
+            *done += 1;
+        }
+    }
+
+    /// The download of the current task ended.
+    pub fn downloaded(&mut self, result: Result<DownloadOutput, String>) {
+        if let Some((_, State::Download(r))) = &mut self.current {
+            *r = Some(result);
+        }
+    }
+
+    /// Task `id` ended; its outcome (an error when it was cut short).
+    pub fn end(&mut self, id: u32) -> TaskOutcome {
+        let state = match self.current.take() {
+            Some((cur, s)) if cur == id => s,
+            other => {
+                self.current = other;
+                return TaskOutcome::NotRun;
+            }
+        };
+        self.given.remove(&id);
+        match state {
+            State::Pow(sp) => {
+                if sp.finished() {
+                    TaskOutcome::Sum(sp.finish())
+                } else {
+                    TaskOutcome::Error {
+                        message: "stopped before it finished".into(),
+                    }
+                }
+            }
+            State::Count { done, total } if done == total => {
+                TaskOutcome::Counted { increments: done }
+            }
+            State::Count { done, .. } => TaskOutcome::Error {
+                message: format!("stopped after {done} increments"),
+            },
+            State::Sleeps { done, count } if done == count => TaskOutcome::Slept { count },
+            State::Sleeps { done, .. } => TaskOutcome::Error {
+                message: format!("stopped after {done} blocking calls"),
+            },
+            State::Download(Some(Ok(out))) => TaskOutcome::Downloaded(out),
+            State::Download(Some(Err(message))) => TaskOutcome::Error { message },
+            State::Download(None) => TaskOutcome::NotRun,
+        }
+    }
+}
