@@ -14,9 +14,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use gil_lab::exec::{self, Env, Numbered};
+use gil_lab::exec::{self, Dispatcher, Env};
 use gil_lab::platform::{Clock, IoPerformer, Spawner};
-use gil_lab::runner::{self, Backends, Dispatch, Measured, Meter, ProcessLauncher, ProcessPlan};
+use gil_lab::runner::{self, Backends, Measured, Meter, ProcessLauncher, ProcessPlan};
 use gil_lab::scenario::Params;
 use gil_lab::trace::{Span, TraceSink};
 use gil_lab::workload::{DownloadOutput, DownloadSpec, SharedCounter, TaskOutcome};
@@ -156,35 +156,23 @@ struct SeparateMemory;
 
 impl ProcessLauncher for SeparateMemory {
     fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
-        let shares: Vec<Vec<Numbered>> = match &plan.dispatch {
-            Dispatch::Fixed(ix) => ix
-                .iter()
-                .map(|v| {
-                    v.iter()
-                        .filter_map(|&i| plan.tasks.get(i as usize).cloned())
-                        .collect()
-                })
-                .collect(),
-            Dispatch::Chunks(chunks) => {
-                let w = plan.lanes.len().max(1);
-                let mut shares = vec![Vec::new(); w];
-                for (k, c) in chunks.iter().enumerate() {
-                    for i in c.clone() {
-                        if let Some(t) = plan.tasks.get(i as usize) {
-                            shares[k % w].push(t.clone());
-                        }
-                    }
-                }
-                shares
-            }
-        };
+        // The run's one dispatcher hands out shares or pool chunks, as natively.
+        let dispatcher = Mutex::new(Dispatcher::new(&plan.dispatch));
         let out = Mutex::new(Vec::new());
         rayon::scope(|s| {
-            for (lane, share) in plan.lanes.iter().zip(shares) {
-                let out = &out;
+            for (k, &lane) in plan.lanes.iter().enumerate() {
+                let (out, dispatcher) = (&out, &dispatcher);
+                let tasks = plan.tasks;
                 s.spawn(move |_| {
                     let own = SharedCounter::new();
-                    let r = exec::run_sequential(*lane, &share, &own, env);
+                    let next = || {
+                        lock(dispatcher)
+                            .next(k)
+                            .into_iter()
+                            .filter_map(|pos| tasks.get(pos as usize).cloned())
+                            .collect()
+                    };
+                    let r = exec::run_process_lane(lane, &own, env, next);
                     lock(out).extend(r);
                 });
             }
