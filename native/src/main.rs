@@ -13,6 +13,7 @@ mod process;
 mod run;
 mod serve;
 mod server;
+mod shared_value;
 mod worker;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -80,6 +80,24 @@ pub fn describe_model(model: &Model) -> String {
             "each case with {}",
             count(u64::from(*workers), "worker", "workers")
         ),
+        Model::Interpreters { workers } => format!(
+            "{} · a GIL each",
+            count(u64::from(*workers), "subinterpreter", "subinterpreters")
+        ),
+        Model::Convoy {
+            cpu_threads, gil, ..
+        } => format!(
+            "1 I/O thread beside {} · {}",
+            count(
+                u64::from(*cpu_threads),
+                "CPU-bound thread",
+                "CPU-bound threads"
+            ),
+            match gil {
+                GilMode::Classic => "classic GIL",
+                GilMode::Free => "free-threaded (no GIL)",
+            }
+        ),
     }
 }
 
@@ -100,6 +118,11 @@ pub fn describe_workload(workload: &Workload, tasks: u32) -> String {
         Workload::Counter { increments } => format!(
             "counter += 1, {} per worker",
             count(*increments, "time", "times")
+        ),
+        Workload::Convoy { call_us, n } => format!(
+            "{} of {} · sum_powers({n}) each",
+            count(u64::from(tasks), "blocking call", "blocking calls"),
+            format_duration(*call_us)
         ),
     }
 }

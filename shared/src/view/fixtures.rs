@@ -262,6 +262,7 @@ pub fn race() -> RunReport {
                 lane: Some(id),
                 outcome: TaskOutcome::Counted {
                     increments: 100_000,
+                    seen: None,
                 },
             });
         }
