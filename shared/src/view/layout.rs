@@ -261,7 +261,7 @@ fn legend(
     if let Some(slice_us) = timeline.shared_slice_us() {
         let note = format!(
             "Rows changing faster than 1 px ({}) show, in each {} slice ({} px), each state's share of it side by side; zoom in to see every turn.",
-            format_duration(time.us_per_px().round() as u64),
+            px_words(time.us_per_px()),
             format_duration(slice_us),
             SLICE_PX
         );
@@ -274,6 +274,15 @@ fn legend(
         bottom += 18.0;
     }
     bottom
+}
+
+/// How long one pixel is, in words (`9.09 ms`, `under 1 µs`).
+fn px_words(us: f64) -> String {
+    if us < 1.0 {
+        "under 1 µs".to_owned()
+    } else {
+        format_duration(us.round() as u64)
+    }
 }
 
 /// The axis line, ticks, labels and axis title from `y`. Returns the bottom.

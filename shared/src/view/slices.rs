@@ -36,9 +36,10 @@ impl Slices {
     pub(super) fn index(&self, t_us: u64) -> usize {
         let off = u128::from(t_us.saturating_sub(self.window.from_us));
         let len = u128::from(self.window.len_us());
-        // The division can land one slice early where `bound` rounded down.
+        // The division can land early where `bound` rounded down (and slices of a window
+        // shorter than their count can be empty).
         let mut i = ((off * self.count as u128 / len) as usize).min(self.count - 1);
-        if i + 1 < self.count && self.bound(i + 1) <= t_us {
+        while i + 1 < self.count && self.bound(i + 1) <= t_us {
             i += 1;
         }
         i

@@ -636,3 +636,44 @@ fn alternating_core_samples_add_up_to_one_core_in_the_terminal() {
         assert!(half * 10 >= cells.len() * 9, "{row}");
     }
 }
+
+/// Windows far narrower than the plot (µs-long, even shorter than the number of slices)
+/// still draw, with distinct tick labels and nothing outside the plot.
+#[test]
+fn tiny_windows_draw_cleanly() {
+    let r = fixtures::cpu_threads_lesson();
+    for (from, to) in [
+        (2_345_000, 2_345_050),
+        (5_377, 5_383),
+        (7_000_000, 7_000_001),
+    ] {
+        let scene = layout_window(&r, from, to);
+        let labels: Vec<&str> = scene
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Text(t) if t.class == "tick-label" => Some(t.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut unique = labels.clone();
+        unique.dedup();
+        assert_eq!(unique, labels, "{from}..{to}");
+        for s in &scene.shapes {
+            if let Shape::Rect(b) = s
+                && b.class.starts_with("bar")
+            {
+                assert!(b.x >= PLOT_X0 - 0.01 && b.x + b.w <= PLOT_X0 + PLOT_W + 0.01);
+            }
+        }
+        let text = terminal_with(
+            &r,
+            &TerminalOptions {
+                width: 40,
+                color: false,
+                window: Some((from, to)),
+            },
+        );
+        assert_eq!(terminal_lanes(&text).len(), 4, "{text}");
+    }
+}
