@@ -279,7 +279,15 @@ fn gil_cell(list: &[Share]) -> Cell {
         .filter_map(|s| s.key.map(|k| (k, s.us)))
         .max_by_key(|&(k, us)| (us, std::cmp::Reverse(k)));
     match best {
-        Some((k, us)) if us >= idle => Cell::colored(holder_char(k), palette::holder_color(k)),
+        // The number on the thread's colour reads on dark and light terminals alike.
+        Some((k, us)) if us >= idle => {
+            let bg = palette::holder_color(k);
+            Cell {
+                ch: holder_char(k),
+                fg: Some(palette::text_on(bg)),
+                bg: Some(bg),
+            }
+        }
         _ => Cell::plain(' '),
     }
 }
