@@ -30,6 +30,9 @@ pub enum ToWorker {
     },
     /// No more work: exit.
     Exit,
+    /// Stop now (Ctrl-C, a closed page): finish the current step, report what ran, exit.
+    /// Natively a worker also stops when its input ends (the parent is gone).
+    Stop,
 }
 
 /// Worker → coordinator.

@@ -4,8 +4,13 @@
 
 mod util;
 
+mod bad_input;
 mod cli;
 mod cpu;
+mod faults;
 mod io;
+mod load;
 mod race;
 mod report;
+mod serve;
+mod trace;

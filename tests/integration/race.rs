@@ -32,4 +32,28 @@ fn race_cases_match_cpython() {
         4 * 200_000,
         "each child still did its own increments"
     );
+    // Each child starts from its copy of the parent's counter and ends with its own count:
+    // had the children shared the parent's memory, the parent would see their updates and
+    // the children each other's.
+    let process_lanes: Vec<u32> = r
+        .lanes
+        .iter()
+        .filter(|l| l.group.as_deref() == Some("processes, plain loop"))
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(process_lanes.len(), 4);
+    for t in r
+        .tasks
+        .iter()
+        .filter(|t| t.lane.is_some_and(|l| process_lanes.contains(&l)))
+    {
+        assert_eq!(
+            t.outcome,
+            gil_lab::workload::TaskOutcome::Counted {
+                increments: 200_000
+            },
+            "task {}",
+            t.id
+        );
+    }
 }
