@@ -126,6 +126,19 @@ fn cpython_reports(py: &Value, lab: &[RunReport]) -> anyhow::Result<Vec<RunRepor
     Ok(out)
 }
 
+/// bench.py's results without the recorded timelines.
+fn without_timelines(py: &Value) -> Value {
+    let mut v = py.clone();
+    if let Some(map) = v.as_object_mut() {
+        for entry in map.values_mut() {
+            if let Some(e) = entry.as_object_mut() {
+                e.remove("timeline");
+            }
+        }
+    }
+    v
+}
+
 /// `--trace DIR`: every report as JSON and as a Perfetto trace.
 fn write_traces(dir: &Path, lab: &[RunReport], py: &[RunReport]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| {
@@ -193,7 +206,9 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         } else {
             "sum_powers_10000"
         };
-        let pyt = py.as_ref().and_then(|p| py_pair(p, key)).map(|p| p.0);
+        let pyt = py
+            .as_ref()
+            .and_then(|p| p.get(key)?.get("wall_s")?.as_f64());
         single.push((label, native, pyt, d.bits));
     }
 
@@ -358,7 +373,8 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         "rows": rows.iter().map(|r| json!({"scenario": r.name, "wall_s": r.wall_s, "cpu_s": r.cpu_s, "speedup": r.speedup,
             "python": r.py.map(|(w, c, s)| json!({"wall_s": w, "cpu_s": c, "speedup": s}))})).collect::<Vec<_>>(),
         "process_start_ms": start_ms,
-        "python": py,
+        // The timelines go to --trace and --html, not into the table's JSON.
+        "python": py.as_ref().map(without_timelines),
     });
     if let Some(path) = &args.json {
         write_output(

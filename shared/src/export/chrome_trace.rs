@@ -251,8 +251,8 @@ fn gil_events(
                 // one after it.
                 let released =
                     running(from)
-                        .filter(|s| s.start_us < at_us)
-                        .last()
+                        .rev()
+                        .find(|s| s.start_us < at_us)
                         .map_or(at_us, |s| {
                             let t = s.end_us.min(at_us);
                             if t > s.start_us + 1 {
