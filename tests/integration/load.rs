@@ -150,7 +150,12 @@ fn load(addr: SocketAddr, requests: usize, clients: usize, slow: usize, drip: Du
 }
 
 fn check(requests: usize, clients: usize, slow: usize, drip: Duration) {
-    let srv = Server::start(&unique_tag("load"), &[]);
+    // `GIL_LAB_LOAD_BIN=<another gil-lab>` measures another build the same way (a figure to
+    // compare with; only this build's result is asserted on by CI).
+    let srv = match std::env::var_os("GIL_LAB_LOAD_BIN") {
+        Some(bin) => Server::start_bin(std::process::Command::new(bin), &[]),
+        None => Server::start(&unique_tag("load"), &[]),
+    };
     let out = load(srv.addr, requests, clients, slow, drip);
     eprintln!(
         "load: {} ok, {} errors of {requests} requests from {clients} clients in {:.2?} ({:.0} req/s) \
@@ -173,6 +178,48 @@ fn check(requests: usize, clients: usize, slow: usize, drip: Duration) {
 #[test]
 fn slow_clients_do_not_starve_the_others() {
     check(1000, 50, 40, Duration::from_secs(1));
+}
+
+#[test]
+fn a_head_dripped_too_slowly_is_cut_at_the_deadline() {
+    let srv = Server::start(&unique_tag("drip"), &[]);
+    let mut s = TcpStream::connect(srv.addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let t0 = Instant::now();
+    let head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut closed = false;
+    for b in head {
+        if s.write_all(&[*b]).is_err() {
+            closed = true;
+            break;
+        }
+        let mut buf = [0u8; 512];
+        match s.read(&mut buf) {
+            // The server gave up on us (it may say 408 first).
+            Ok(_) => {
+                closed = true;
+                break;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let took = t0.elapsed();
+    assert!(closed, "a 500 ms-per-byte head was never cut");
+    // The deadline is 10 s for the whole head, however steadily it drips.
+    assert!(
+        took >= Duration::from_secs(9) && took < Duration::from_secs(20),
+        "{took:?}"
+    );
 }
 
 /// The issue's figures: `cargo xtask load`, or

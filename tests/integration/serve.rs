@@ -21,6 +21,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(tag: &str, extra: &[&str]) -> Self {
+        Self::start_bin(tagged(tag), extra)
+    }
+
+    /// [`Server::start`] with another `gil-lab` (e.g. an older build, for comparisons).
+    pub fn start_bin(mut command: std::process::Command, extra: &[&str]) -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         std::fs::write(
             root.path().join("index.html"),
@@ -28,7 +33,7 @@ impl Server {
         )
         .expect("write index");
         std::fs::write(root.path().join("app.wasm"), vec![0u8; 64 * 1024]).expect("write");
-        let mut child = tagged(tag)
+        let mut child = command
             .args(["serve", "--port", "0", "--root"])
             .arg(root.path())
             .args(extra)
