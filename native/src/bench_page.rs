@@ -9,7 +9,7 @@ use gil_lab::workload::TaskOutcome;
 const STYLE: &str = "body{font-family:system-ui,sans-serif;color:#1a1a1a;background:#fff;\
 margin:0 auto;max-width:1100px;padding:16px;line-height:1.45}\
 svg{max-width:100%;height:auto}h3{margin-bottom:4px}\
-pre{background:#f4f4f4;padding:10px;overflow-x:auto;font-size:13px}\
+pre{background:#f4f4f4;padding:10px;white-space:pre-wrap;font-size:13px}\
 section{border-top:1px solid #ccc;margin-top:24px}";
 
 /// Whether the lab and CPython computed the same results (the `sum_powers` digests, task by
