@@ -41,7 +41,8 @@ pub fn attach(scenario: &Scenario, report: &mut RunReport) {
             map.insert(k, report.wall_us);
             if let (Some(p), Ok(text)) = (path(), serde_json::to_string_pretty(&map)) {
                 let _ = p.parent().map(std::fs::create_dir_all);
-                let _ = std::fs::write(p, text);
+                // Whole or not at all: two runs finishing together must not corrupt it.
+                let _ = crate::files::write_atomic(&p, text.as_bytes());
             }
         }
     } else if scenario.baseline.is_some() {

@@ -4,19 +4,22 @@
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use gil_lab::scenario::Overrides;
-use gil_lab::trace::{RunReport, SpanState};
+use gil_lab::trace::{NullSink, RunReport, SpanState};
 use gil_lab::workload::SumPowers;
 use serde_json::{Value, json};
 
 use crate::cli::BenchArgs;
+use crate::download::DownloadLimits;
+use crate::files::{check_output, write_output};
+use crate::image_server::{ImageServer, ServerConfig};
 use crate::process::WORKER_SUBCOMMAND;
-use crate::run;
-use crate::server::{ImageServer, ServerConfig};
+use crate::{bench_page, cpython, run, stop};
 
 const PYTHON_BENCH: &str = include_str!("../python/bench.py");
 
@@ -33,11 +36,28 @@ fn secs(us: u64) -> f64 {
     us as f64 / 1e6
 }
 
-fn run_scenario(name: &str, o: Overrides) -> anyhow::Result<RunReport> {
+/// Runs one scenario natively; its report joins `reports` (for `--trace` and `--html`).
+fn run_scenario(
+    name: &str,
+    o: Overrides,
+    reports: &mut Vec<RunReport>,
+) -> anyhow::Result<RunReport> {
     let scenario = gil_lab::scenario::find(name).context("scenario missing")?;
     let params = o.apply(scenario)?;
-    eprintln!("  running {name} …");
-    run::execute(scenario, &params, None, true)
+    say!("  running {name} …");
+    let opts = run::ExecOptions {
+        out: None,
+        live: &NullSink,
+        stop: stop::run_flag(),
+        limits: DownloadLimits::default(),
+    };
+    let report = run::execute(scenario, &params, &opts)?;
+    anyhow::ensure!(
+        !opts.stop.load(std::sync::atomic::Ordering::Relaxed),
+        "stopped (Ctrl-C): no table for a bench that did not finish"
+    );
+    reports.push(report.clone());
+    Ok(report)
 }
 
 /// Median start + join time of one worker process (ms): start it, let it say it is ready, tell
@@ -69,7 +89,7 @@ fn python(args: &BenchArgs, urls: &[String]) -> anyhow::Result<Value> {
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("bench.py");
     std::fs::write(&script, PYTHON_BENCH)?;
-    eprintln!("  running the same programs in python3 (this takes a while) …");
+    say!("  running the same programs in python3 (this takes a while) …");
     let out = Command::new("python3")
         .arg(&script)
         .arg(args.n.to_string())
@@ -93,14 +113,71 @@ fn py_pair(py: &Value, key: &str) -> Option<(f64, f64)> {
     ))
 }
 
+/// CPython's runs as reports, one per scenario it ran, with the lab's parameters for the same
+/// work.
+fn cpython_reports(py: &Value, lab: &[RunReport]) -> anyhow::Result<Vec<RunReport>> {
+    let version = py.get("python").and_then(Value::as_str).unwrap_or("3");
+    let mut out = Vec::new();
+    for r in lab {
+        if let Some(result) = py.get(&r.scenario) {
+            out.push(cpython::report(&r.scenario, &r.params, version, result)?);
+        }
+    }
+    Ok(out)
+}
+
+/// bench.py's results without the recorded timelines.
+fn without_timelines(py: &Value) -> Value {
+    let mut v = py.clone();
+    if let Some(map) = v.as_object_mut() {
+        for entry in map.values_mut() {
+            if let Some(e) = entry.as_object_mut() {
+                e.remove("timeline");
+            }
+        }
+    }
+    v
+}
+
+/// `--trace DIR`: every report as JSON and as a Perfetto trace.
+fn write_traces(dir: &Path, lab: &[RunReport], py: &[RunReport]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        crate::error::UsageError(format!("trace = {}: cannot create it ({e})", dir.display()))
+    })?;
+    for (who, reports) in [("lab", lab), ("cpython", py)] {
+        for r in reports {
+            let file = |ext: &str| dir.join(format!("{}.{who}.{ext}", r.scenario));
+            write_output("trace", &file("json"), r.to_json().as_bytes())?;
+            write_output(
+                "trace",
+                &file("trace.json"),
+                gil_lab::export::chrome_trace(r).as_bytes(),
+            )?;
+        }
+    }
+    say!("reports and Perfetto traces written to {}", dir.display());
+    Ok(())
+}
+
 /// `gil-lab bench`.
 pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
-    let n = args.n;
-    anyhow::ensure!(
-        n <= gil_lab::workload::MAX_N,
-        "n = {n} is out of range: allowed 0..={}",
-        gil_lab::workload::MAX_N
-    );
+    let n = args.n as u32;
+    if let Some(p) = &args.json {
+        check_output("json", p)?;
+    }
+    if let Some(p) = &args.html {
+        check_output("html", p)?;
+    }
+    if let Some(d) = &args.trace
+        && d.exists()
+        && !d.is_dir()
+    {
+        return crate::error::usage(format!(
+            "trace = {}: is not a folder; allowed: a folder (created if missing)",
+            d.display()
+        ));
+    }
+    let mut lab_reports = Vec::new();
     let cfg = ServerConfig {
         latency: Duration::from_millis(args.latency_ms),
         bandwidth_kbps: args.bandwidth_kbps,
@@ -111,7 +188,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         None
     };
-    eprintln!("native runs:");
+    say!("native runs:");
 
     let mut single = Vec::new();
     for (label, k) in [
@@ -129,7 +206,9 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         } else {
             "sum_powers_10000"
         };
-        let pyt = py.as_ref().and_then(|p| py_pair(p, key)).map(|p| p.0);
+        let pyt = py
+            .as_ref()
+            .and_then(|p| p.get(key)?.get("wall_s")?.as_f64());
         single.push((label, native, pyt, d.bits));
     }
 
@@ -137,7 +216,11 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         n: Some(u64::from(n)),
         ..extra
     };
-    let seq = run_scenario("cpu-sequential", cpu(Overrides::default()))?;
+    let seq = run_scenario(
+        "cpu-sequential",
+        cpu(Overrides::default()),
+        &mut lab_reports,
+    )?;
     let mut rows = vec![];
     let base = secs(seq.wall_us);
     let py_base = py
@@ -160,7 +243,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     push("cpu-sequential", &seq, base, py_base);
     let mut starts = Vec::new();
     for name in ["cpu-threads", "cpu-processes"] {
-        let r = run_scenario(name, cpu(Overrides::default()))?;
+        let r = run_scenario(name, cpu(Overrides::default()), &mut lab_reports)?;
         starts.extend(
             r.spans
                 .iter()
@@ -169,10 +252,14 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         );
         push(name, &r, base, py_base);
     }
-    let free = run_scenario("cpu-threads-free", cpu(Overrides::default()))?;
+    let free = run_scenario(
+        "cpu-threads-free",
+        cpu(Overrides::default()),
+        &mut lab_reports,
+    )?;
     push("cpu-threads-free", &free, base, None);
     // Pool maps 8 tasks: compare with twice the 4-task sequential time.
-    let pool = run_scenario("cpu-pool", cpu(Overrides::default()))?;
+    let pool = run_scenario("cpu-pool", cpu(Overrides::default()), &mut lab_reports)?;
     push("cpu-pool", &pool, 2.0 * base, py_base.map(|b| 2.0 * b));
 
     let io = |extra: Overrides| Overrides {
@@ -180,14 +267,14 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         bandwidth_kbps: Some(args.bandwidth_kbps),
         ..extra
     };
-    let io_seq = run_scenario("io-sequential", io(Overrides::default()))?;
+    let io_seq = run_scenario("io-sequential", io(Overrides::default()), &mut lab_reports)?;
     let io_base = secs(io_seq.wall_us);
     let py_io_base = py
         .as_ref()
         .and_then(|p| py_pair(p, "io-sequential"))
         .map(|p| p.0);
     push("io-sequential", &io_seq, io_base, py_io_base);
-    let io_thr = run_scenario("io-threads", io(Overrides::default()))?;
+    let io_thr = run_scenario("io-threads", io(Overrides::default()), &mut lab_reports)?;
     push("io-threads", &io_thr, io_base, py_io_base);
 
     let start_ms = process_start_ms(21)?;
@@ -286,13 +373,43 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         "rows": rows.iter().map(|r| json!({"scenario": r.name, "wall_s": r.wall_s, "cpu_s": r.cpu_s, "speedup": r.speedup,
             "python": r.py.map(|(w, c, s)| json!({"wall_s": w, "cpu_s": c, "speedup": s}))})).collect::<Vec<_>>(),
         "process_start_ms": start_ms,
-        "python": py,
+        // The timelines go to --trace and --html, not into the table's JSON.
+        "python": py.as_ref().map(without_timelines),
     });
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&result)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_output(
+            "json",
+            path,
+            serde_json::to_string_pretty(&result)?.as_bytes(),
+        )?;
     } else {
         println!("\n{}", serde_json::to_string(&result)?);
+    }
+    let py_reports = match &py {
+        Some(p) => cpython_reports(p, &lab_reports)?,
+        None => Vec::new(),
+    };
+    for p in &py_reports {
+        let lab = lab_reports.iter().find(|r| r.scenario == p.scenario);
+        if let Some(lab) = lab
+            && !bench_page::same_results(lab, p)
+        {
+            say!(
+                "warning: {}: CPython's results differ from the lab's (see the reports)",
+                p.scenario
+            );
+        }
+    }
+    if let Some(dir) = &args.trace {
+        write_traces(dir, &lab_reports, &py_reports)?;
+    }
+    if let Some(path) = &args.html {
+        write_output(
+            "html",
+            path,
+            bench_page::page(&lab_reports, &py_reports).as_bytes(),
+        )?;
+        say!("side-by-side page written to {}", path.display());
     }
     Ok(())
 }

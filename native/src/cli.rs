@@ -1,10 +1,18 @@
 //! The command line, declared with clap. Parsing only: the commands live in their own modules.
+//!
+//! Every number is read by [`ranged`] or [`ranged_f64`], so a negative, non-numeric or
+//! out-of-range value is refused with one line naming the flag and its range, exit status 2
+//! (clap's usage-error status). Negative numbers are taken as values (`--n -1`), not as
+//! unknown flags, so they get the same message.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use gil_lab::gil::GilMode;
-use gil_lab::scenario::Overrides;
+use gil_lab::scenario::{Limits, Overrides};
+
+use crate::download;
 
 /// GIL Lab: watch Python's threads, processes and GIL at work, natively, on every core.
 #[derive(Debug, Parser)]
@@ -26,11 +34,68 @@ pub enum Command {
     Images(ImagesArgs),
     /// Run the CPU and I/O scenarios and print a table of wall and CPU times.
     Bench(BenchArgs),
-    /// Serve the web lab (built by `cargo xtask build`) on 127.0.0.1 with cross-origin isolation.
+    /// Serve the web lab (built by `cargo xtask build`) with cross-origin isolation, and run
+    /// scenarios natively for the page.
     Serve(ServeArgs),
     /// A worker process of a process run (started by gil-lab itself).
     #[command(name = "__worker", hide = true)]
-    Worker,
+    Worker(WorkerArgs),
+}
+
+/// A parser for a whole number of `field` in `lo..=hi`, whose errors name both.
+pub fn ranged(
+    field: &'static str,
+    (lo, hi): (u64, u64),
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let t = s.trim();
+        match t.parse::<u64>() {
+            Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+            Ok(v) => Err(format!(
+                "{field} = {v} is out of range: allowed {lo}..={hi}"
+            )),
+            Err(_) if t.parse::<i128>().is_ok() || t.parse::<f64>().is_ok() => Err(format!(
+                "{field} = {t} is out of range: allowed whole numbers {lo}..={hi}"
+            )),
+            Err(_) => Err(format!(
+                "{field} = {t:?} is not a number: allowed {lo}..={hi}"
+            )),
+        }
+    }
+}
+
+/// [`ranged`] for a decimal number.
+pub fn ranged_f64(
+    field: &'static str,
+    (lo, hi): (f64, f64),
+) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let t = s.trim();
+        match t.parse::<f64>() {
+            Ok(v) if (lo..=hi).contains(&v) => Ok(v),
+            Ok(_) => Err(format!(
+                "{field} = {t} is out of range: allowed {lo}..={hi}"
+            )),
+            Err(_) => Err(format!(
+                "{field} = {t:?} is not a number: allowed {lo}..={hi}"
+            )),
+        }
+    }
+}
+
+/// A TCP port (0 = any free port).
+fn port(field: &'static str) -> impl Fn(&str) -> Result<u16, String> + Clone + Send + Sync {
+    let parse = ranged(field, (0, u64::from(u16::MAX)));
+    move |s: &str| parse(s).map(|v| v as u16)
+}
+
+/// An IP address to listen on.
+fn ip(field: &'static str) -> impl Fn(&str) -> Result<IpAddr, String> + Clone + Send + Sync {
+    move |s: &str| {
+        s.trim().parse().map_err(|_| {
+            format!("{field} = {s:?} is not an IP address: allowed e.g. 127.0.0.1, ::1, 0.0.0.0")
+        })
+    }
 }
 
 /// `classic` or `free`.
@@ -55,16 +120,17 @@ impl From<GilArg> for GilMode {
 #[derive(Debug, Clone, Args)]
 pub struct ParamArgs {
     /// `sum_powers` argument (0..=50000; lesson: 10000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("n", Limits::N))]
     pub n: Option<u64>,
     /// Number of tasks (1..=256).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("tasks", Limits::TASKS))]
     pub tasks: Option<u64>,
     /// Threads or processes (1..=64).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("workers", Limits::WORKERS))]
     pub workers: Option<u64>,
     /// GIL switch interval in ms (0.01..=1000; CPython's default is 5).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged_f64("switch-interval-ms", Limits::SWITCH_INTERVAL_MS))]
     pub switch_interval_ms: Option<f64>,
     /// GIL mode for thread scenarios.
     #[arg(long, value_enum)]
@@ -73,16 +139,20 @@ pub struct ParamArgs {
     #[arg(long = "url")]
     pub urls: Vec<String>,
     /// Image server time to first byte, ms (0..=10000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
     pub latency_ms: Option<u64>,
     /// Image server bandwidth per connection, kbit/s (0..=10000000; 0 = unlimited).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: Option<u64>,
     /// Counter increments per worker in `race` (1..=50000000).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged("increments", Limits::INCREMENTS))]
     pub increments: Option<u64>,
     /// Tasks per chunk in `cpu-pool` (1..=256; default: CPython's rule).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged("chunksize", Limits::CHUNKSIZE))]
     pub chunksize: Option<u64>,
 }
 
@@ -104,6 +174,43 @@ impl ParamArgs {
     }
 }
 
+/// Limits of each download (`run`, and worker processes).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct DownloadArgs {
+    /// Give up on a download after this many seconds (1..=3600; default 60).
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged("timeout-s", download::TIMEOUT_S))]
+    pub timeout_s: Option<u64>,
+    /// Refuse a download body larger than this many bytes (1..=4294967296; default 64 MiB).
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = ranged("max-bytes", download::MAX_BYTES))]
+    pub max_bytes: Option<u64>,
+}
+
+impl DownloadArgs {
+    /// As the downloader's limits (defaults for what was not given).
+    pub fn limits(&self) -> download::DownloadLimits {
+        let d = download::DownloadLimits::default();
+        download::DownloadLimits {
+            timeout: self
+                .timeout_s
+                .map_or(d.timeout, std::time::Duration::from_secs),
+            max_bytes: self.max_bytes.unwrap_or(d.max_bytes),
+        }
+    }
+
+    /// The first flag given, if any (they only apply to downloads).
+    pub fn given(&self) -> Option<&'static str> {
+        if self.timeout_s.is_some() {
+            Some("timeout-s")
+        } else if self.max_bytes.is_some() {
+            Some("max-bytes")
+        } else {
+            None
+        }
+    }
+}
+
 /// `gil-lab run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -112,6 +219,9 @@ pub struct RunArgs {
     /// Parameters.
     #[command(flatten)]
     pub params: ParamArgs,
+    /// Download limits.
+    #[command(flatten)]
+    pub download: DownloadArgs,
     /// Folder for downloaded files (default: a fresh temporary folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -125,9 +235,12 @@ pub struct RunArgs {
     /// Write a standalone HTML report.
     #[arg(long)]
     pub html: Option<PathBuf>,
-    /// Terminal chart width in columns (default: fit the terminal).
+    /// Write the run as a Chrome Trace Event file (opens in Perfetto, ui.perfetto.dev).
     #[arg(long)]
-    pub width: Option<usize>,
+    pub trace: Option<PathBuf>,
+    /// Terminal chart width in columns (40..=400; default: fit the terminal).
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("width", (40, 400)))]
+    pub width: Option<u64>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -136,35 +249,50 @@ pub struct RunArgs {
 /// `gil-lab images`.
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
-    /// Port on 127.0.0.1 (0 = any free port).
-    #[arg(long, default_value_t = 8000)]
+    /// Port on 127.0.0.1 (0..=65535; 0 = any free port).
+    #[arg(long, default_value_t = 8000, allow_negative_numbers = true, value_parser = port("port"))]
     pub port: u16,
-    /// Time to first byte, ms.
-    #[arg(long, default_value_t = gil_lab::scenario::DEFAULT_LATENCY_MS)]
+    /// Time to first byte, ms (0..=10000).
+    #[arg(long, default_value_t = gil_lab::scenario::DEFAULT_LATENCY_MS,
+          allow_negative_numbers = true, value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
     pub latency_ms: u64,
-    /// Bandwidth per connection, kbit/s (0 = unlimited).
-    #[arg(long, default_value_t = gil_lab::scenario::DEFAULT_BANDWIDTH_KBPS)]
+    /// Bandwidth per connection, kbit/s (0..=10000000; 0 = unlimited).
+    #[arg(long, default_value_t = gil_lab::scenario::DEFAULT_BANDWIDTH_KBPS,
+          allow_negative_numbers = true,
+          value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: u64,
 }
 
 /// `gil-lab bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// `sum_powers` argument for the CPU scenarios (the single-call timing also runs 10000).
-    #[arg(long, default_value_t = 5000)]
-    pub n: u32,
+    /// `sum_powers` argument for the CPU scenarios (0..=50000; the single-call timing also
+    /// runs 10000).
+    #[arg(long, default_value_t = 5000, allow_negative_numbers = true,
+          value_parser = ranged("n", Limits::N))]
+    pub n: u64,
     /// Also run the equivalent Python code with `python3` and print it side by side.
     #[arg(long)]
     pub python: bool,
-    /// Image server time to first byte for the I/O scenarios, ms.
-    #[arg(long, default_value_t = 50)]
+    /// Image server time to first byte for the I/O scenarios, ms (0..=10000).
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true,
+          value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
     pub latency_ms: u64,
-    /// Image server bandwidth for the I/O scenarios, kbit/s.
-    #[arg(long, default_value_t = 160_000)]
+    /// Image server bandwidth for the I/O scenarios, kbit/s (0..=10000000; 0 = unlimited).
+    #[arg(long, default_value_t = 160_000, allow_negative_numbers = true,
+          value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: u64,
     /// Write the results as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Write every run's report into this folder: the lab's (`<scenario>.lab.json`) and, with
+    /// `--python`, CPython's own (`<scenario>.cpython.json`), each also as a Perfetto trace.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Write a page showing each scenario's picture: the lab's, and CPython's under it (with
+    /// `--python`).
+    #[arg(long)]
+    pub html: Option<PathBuf>,
     /// Skip the single `sum_powers(10000)` timing (the slowest part with --python).
     #[arg(long)]
     pub quick: bool,
@@ -173,10 +301,25 @@ pub struct BenchArgs {
 /// `gil-lab serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Port on 127.0.0.1.
-    #[arg(long, default_value_t = 8080)]
+    /// Port (0..=65535; 0 = any free port).
+    #[arg(long, default_value_t = 8080, allow_negative_numbers = true, value_parser = port("port"))]
     pub port: u16,
+    /// Address to listen on. Anything but loopback lets anyone who can reach it run CPU work
+    /// on this machine.
+    #[arg(long, default_value = "127.0.0.1", value_parser = ip("bind"))]
+    pub bind: IpAddr,
     /// Folder to serve (default: `dist/` of the repository).
     #[arg(long)]
     pub root: Option<PathBuf>,
+    /// Do not offer `POST /api/run` (the page then runs everything in the browser).
+    #[arg(long)]
+    pub no_run_api: bool,
+}
+
+/// `gil-lab __worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Download limits, passed down by the parent.
+    #[command(flatten)]
+    pub download: DownloadArgs,
 }

@@ -11,3 +11,9 @@ pub struct UsageError(pub String);
 pub fn usage<T>(msg: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError(msg.into()).into())
 }
+
+/// The run was stopped by Ctrl-C: what ran is reported and written, and the exit status is
+/// 130, as for any command a Ctrl-C ended.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped early (Ctrl-C); the report of what ran is written")]
+pub struct Interrupted;

@@ -1,19 +1,34 @@
 //! `gil-lab`: GIL Lab's native companion. This file is glue: parse, dispatch, report errors
 //! once. Every command lives in its own module.
 
+/// `eprintln!` that never panics: a standard error nobody reads any more (a closed terminal, a
+/// test that stopped reading) must not end a server or lose a report.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
+mod api;
 mod baseline;
 mod bench;
+mod bench_page;
 mod cli;
 mod clock;
+mod cpython;
 mod download;
 mod error;
+mod files;
+mod http;
+mod image_server;
 mod live;
 mod meter;
 mod process;
 mod run;
-mod serve;
-mod server;
 mod shared_value;
+mod stop;
+mod web_server;
 mod worker;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -23,7 +38,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::error::UsageError;
+use crate::error::{Interrupted, UsageError};
 
 fn list() {
     for s in gil_lab::scenario::SCENARIOS {
@@ -31,14 +46,24 @@ fn list() {
     }
 }
 
+/// `gil-lab images`: serves until the first Ctrl-C.
 fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
-    let config = server::ServerConfig {
+    let config = image_server::ServerConfig {
         latency: Duration::from_millis(args.latency_ms),
         bandwidth_kbps: args.bandwidth_kbps,
     };
-    let srv =
-        server::ImageServer::start(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)), config)?;
-    eprintln!(
+    let srv = image_server::ImageServer::start(
+        SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+        config,
+    )?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let ctrl_c = {
+        let _ctx = rt.enter();
+        http::CtrlC::watch()
+    };
+    say!(
         "serving 6 images on http://{} ({} ms to first byte, {} kbit/s); Ctrl-C stops",
         srv.addr(),
         args.latency_ms,
@@ -47,22 +72,22 @@ fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
     for url in srv.urls() {
         println!("{url}");
     }
-    loop {
-        std::thread::park();
-    }
+    rt.block_on(ctrl_c.wait());
+    say!("\nstopping the image server…");
+    drop(srv);
+    Ok(())
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if !matches!(cli.command, Command::Worker) {
-        // First Ctrl-C: stop after the current steps and keep the partial trace; the second
-        // one (the handler is gone by then) kills as usual.
-        let _ = ctrlc::set_handler(|| {
-            if run::STOP.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                std::process::exit(130);
-            }
-            eprintln!("\nstopping after the current steps (Ctrl-C again to quit now)…");
-        });
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap's usage errors exit with 2; --help and --version print and exit with 0.
+            e.exit();
+        }
+    };
+    if matches!(cli.command, Command::Run(_) | Command::Bench(_)) {
+        stop::install();
     }
     let result = match cli.command {
         Command::List => {
@@ -78,18 +103,25 @@ fn main() -> ExitCode {
                 let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
                 if repo.is_dir() { repo } else { "dist".into() }
             });
-            serve::serve(&root, SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
+            web_server::serve(web_server::WebConfig {
+                root,
+                addr: SocketAddr::new(args.bind, args.port),
+                run_api: !args.no_run_api,
+            })
         }
-        Command::Worker => worker::main(),
+        Command::Worker(args) => worker::main(args.download.limits()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.downcast_ref::<UsageError>().is_some() {
-                eprintln!("error: {e}");
+            if e.downcast_ref::<Interrupted>().is_some() {
+                say!("{e}");
+                ExitCode::from(130)
+            } else if e.downcast_ref::<UsageError>().is_some() {
+                say!("error: {e}");
                 ExitCode::from(2)
             } else {
-                eprintln!("error: {e:#}");
+                say!("error: {e:#}");
                 ExitCode::FAILURE
             }
         }

@@ -5,7 +5,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use gil_lab::exec::{Dispatcher, Env};
 use gil_lab::protocol::{FromWorker, ToWorker, WorkerCounter};
@@ -13,7 +14,9 @@ use gil_lab::runner::{CounterShare, ProcessLauncher, ProcessPlan, ProcessRun};
 use gil_lab::trace::{Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 
+use crate::download::DownloadLimits;
 use crate::shared_value::MappedCounter;
+use crate::stop;
 
 /// The hidden subcommand a child runs.
 pub const WORKER_SUBCOMMAND: &str = "__worker";
@@ -26,6 +29,17 @@ pub struct NativeProcesses {
     pub epoch_ns: u64,
     /// Where downloads go.
     pub out_dir: String,
+    /// Deadline and size limit of each download.
+    pub limits: DownloadLimits,
+}
+
+/// How long a worker told to stop may take to finish its step before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+/// How often a process's watcher looks at the run's stop flag.
+const WATCH_EVERY: Duration = Duration::from_millis(20);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn send(stdin: &mut ChildStdin, msg: &ToWorker) -> std::io::Result<()> {
@@ -64,12 +78,35 @@ impl Feed<'_> {
 
 impl NativeProcesses {
     fn spawn(&self) -> std::io::Result<Child> {
-        Command::new(&self.exe)
+        let child = Command::new(&self.exe)
             .arg(WORKER_SUBCOMMAND)
+            .args(self.limits.worker_args())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .spawn()
+            .spawn()?;
+        stop::register_child(child.id());
+        Ok(child)
+    }
+
+    /// Until `done`: once the run's stop flag is set, tells the child to stop, and kills it if
+    /// it has not ended within [`STOP_GRACE`] (a worker never outlives its run).
+    fn watch(env: &Env<'_>, stdin: &Mutex<ChildStdin>, pid: u32, done: &AtomicBool) {
+        while !done.load(Ordering::Relaxed) {
+            if env.stop.load(Ordering::Relaxed) {
+                let _ = send(&mut lock(stdin), &ToWorker::Stop);
+                let asked = Instant::now();
+                while !done.load(Ordering::Relaxed) {
+                    if asked.elapsed() > STOP_GRACE {
+                        stop::kill(pid);
+                        return;
+                    }
+                    std::thread::sleep(WATCH_EVERY);
+                }
+                return;
+            }
+            std::thread::sleep(WATCH_EVERY);
+        }
     }
 
     /// Drives one child until it has no more work; returns the outcomes it reported, with an
@@ -84,10 +121,16 @@ impl NativeProcesses {
     ) -> Vec<(u32, TaskOutcome)> {
         let mut outcomes = Vec::new();
         let mut pending: Vec<u32> = Vec::new();
-        let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+        let pid = child.id();
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            stop::forget_child(pid);
+            let _ = child.kill();
+            let _ = child.wait();
             return outcomes;
         };
-        let mut next_batch = |stdin: &mut ChildStdin, pending: &mut Vec<u32>| {
+        let stdin = Mutex::new(stdin);
+        let done = AtomicBool::new(false);
+        let mut next_batch = |pending: &mut Vec<u32>| {
             let batch = if env.stop.load(Ordering::Relaxed) {
                 None
             } else {
@@ -100,40 +143,52 @@ impl NativeProcesses {
                 }
                 None => ToWorker::Exit,
             };
-            send(stdin, &msg).is_ok()
+            send(&mut lock(&stdin), &msg).is_ok()
         };
-        // The first batch goes straight after `Init`, so the child need not wait for a round
-        // trip once it is up (Python's `Process(target, args)` also knows its work at start).
-        next_batch(&mut stdin, &mut pending);
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let Ok(msg) = serde_json::from_str::<FromWorker>(&line) else {
-                continue;
-            };
-            match msg {
-                FromWorker::Ready { at_us } => {
-                    env.sink.span(Span {
-                        lane,
-                        task: None,
-                        state: SpanState::Starting,
-                        start_us: started_us,
-                        end_us: at_us.max(started_us),
-                    });
-                }
-                FromWorker::Span(s) => env.sink.span(s),
-                FromWorker::Progress { task, done, total } => env.sink.progress(task, done, total),
-                FromWorker::TaskDone { id, outcome } => {
-                    pending.retain(|&p| p != id);
-                    env.sink.task_done(id, &outcome);
-                    outcomes.push((id, outcome));
-                }
-                FromWorker::BatchDone => {
-                    next_batch(&mut stdin, &mut pending);
+        std::thread::scope(|scope| {
+            scope.spawn(|| Self::watch(env, &stdin, pid, &done));
+            // The first batch goes straight after `Init`, so the child need not wait for a
+            // round trip once it is up (Python's `Process(target, args)` also knows its work
+            // at start).
+            next_batch(&mut pending);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let Ok(msg) = serde_json::from_str::<FromWorker>(&line) else {
+                    continue;
+                };
+                match msg {
+                    FromWorker::Ready { at_us } => {
+                        env.sink.span(Span {
+                            lane,
+                            task: None,
+                            state: SpanState::Starting,
+                            start_us: started_us,
+                            end_us: at_us.max(started_us),
+                        });
+                    }
+                    FromWorker::Span(s) => env.sink.span(s),
+                    FromWorker::Progress { task, done, total } => {
+                        env.sink.progress(task, done, total);
+                    }
+                    FromWorker::TaskDone { id, outcome } => {
+                        pending.retain(|&p| p != id);
+                        env.sink.task_done(id, &outcome);
+                        outcomes.push((id, outcome));
+                    }
+                    FromWorker::BatchDone => {
+                        next_batch(&mut pending);
+                    }
                 }
             }
-        }
+            done.store(true, Ordering::Relaxed);
+        });
         drop(stdin);
+        stop::forget_child(pid);
         let status = child.wait();
+        if env.stop.load(Ordering::Relaxed) {
+            // A stopped run: tasks the worker had not finished are "not run", not crashes.
+            pending.clear();
+        }
         if !pending.is_empty() {
             let mut err = String::new();
             if let Some(mut e) = child.stderr.take() {
@@ -214,12 +269,20 @@ impl ProcessLauncher for NativeProcesses {
                     counter: counter.clone(),
                 };
                 let child = self.spawn().and_then(|mut c| {
-                    let stdin = c
+                    let sent = c
                         .stdin
                         .as_mut()
-                        .ok_or_else(|| std::io::Error::other("no stdin pipe"))?;
-                    send(stdin, &init)?;
-                    Ok(c)
+                        .ok_or_else(|| std::io::Error::other("no stdin pipe"))
+                        .and_then(|stdin| send(stdin, &init));
+                    match sent {
+                        Ok(()) => Ok(c),
+                        Err(e) => {
+                            stop::forget_child(c.id());
+                            let _ = c.kill();
+                            let _ = c.wait();
+                            Err(e)
+                        }
+                    }
                 });
                 let results = &results;
                 match child {

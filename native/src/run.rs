@@ -4,31 +4,32 @@
 use std::io::{IsTerminal, Write};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use gil_lab::platform::StdSpawner;
 use gil_lab::runner::{self, Backends};
-use gil_lab::scenario::{self, Model, Params, Scenario, Workload};
-use gil_lab::trace::{Machine, RunReport};
+use gil_lab::scenario::{self, Model, Overrides, Params, Scenario, Workload};
+use gil_lab::trace::{Machine, RunReport, TraceSink};
 use gil_lab::view;
 
 use crate::baseline;
 use crate::cli::{ParamArgs, RunArgs};
 use crate::clock::MonoClock;
-use crate::download::NativeIo;
+use crate::download::{DownloadLimits, NativeIo};
 use crate::error::{UsageError, usage};
+use crate::files::{check_output, write_output};
+use crate::image_server::{ImageServer, ServerConfig};
 use crate::live::Progress;
 use crate::meter::NativeMeter;
 use crate::process::NativeProcesses;
-use crate::server::{ImageServer, ServerConfig};
+use crate::stop;
 
-/// Set by Ctrl-C: lanes stop after their current step and the partial trace is kept.
-pub static STOP: AtomicBool = AtomicBool::new(false);
-
-/// The scenario called `name` with `args` applied, or a usage error naming what is wrong.
-pub fn prepare(name: &str, args: &ParamArgs) -> anyhow::Result<(&'static Scenario, Params)> {
+/// The scenario called `name` with `o` applied, or a usage error naming what is wrong: an
+/// unknown name, a value out of range, a parameter that does not apply to the scenario.
+pub fn prepare_overrides(name: &str, o: &Overrides) -> anyhow::Result<(&'static Scenario, Params)> {
     let Some(scenario) = scenario::find(name) else {
         let names: Vec<&str> = scenario::SCENARIOS.iter().map(|s| s.name).collect();
         return usage(format!(
@@ -36,11 +37,27 @@ pub fn prepare(name: &str, args: &ParamArgs) -> anyhow::Result<(&'static Scenari
             names.join(", ")
         ));
     };
-    let params = args
-        .overrides()
-        .apply(scenario)
+    let params = o.apply(scenario).map_err(|e| UsageError(e.to_string()))?;
+    o.check_applies(scenario)
         .map_err(|e| UsageError(e.to_string()))?;
     Ok((scenario, params))
+}
+
+/// [`prepare_overrides`] for command-line parameters.
+pub fn prepare(name: &str, args: &ParamArgs) -> anyhow::Result<(&'static Scenario, Params)> {
+    prepare_overrides(name, &args.overrides())
+}
+
+/// How [`execute`] runs: where downloads go, who watches, what stops it.
+pub struct ExecOptions<'a> {
+    /// Folder for downloads (`None`: a temporary folder, removed afterwards).
+    pub out: Option<&'a Path>,
+    /// Sees every span, progress report and task end as it happens.
+    pub live: &'a dyn TraceSink,
+    /// Set to stop the run early (Ctrl-C, a closed page): the partial trace is kept.
+    pub stop: Arc<AtomicBool>,
+    /// Deadline and size limit of each download.
+    pub limits: DownloadLimits,
 }
 
 /// Facts about this machine for reports.
@@ -77,13 +94,13 @@ fn writable_out(out: Option<&Path>) -> anyhow::Result<(PathBuf, Option<tempfile:
     }
 }
 
-/// Runs `params` for real and returns the report (progress on stderr unless `quiet`).
+/// Runs `params` for real and returns the report.
 pub fn execute(
     scenario: &Scenario,
     params: &Params,
-    out: Option<&Path>,
-    quiet: bool,
+    opts: &ExecOptions<'_>,
 ) -> anyhow::Result<RunReport> {
+    let out = opts.out;
     let mut tmp_guard = None;
     let mut out_dir = PathBuf::new();
     let mut server = None;
@@ -110,37 +127,33 @@ pub fn execute(
     let tasks = runner::build_tasks(params, &image_urls);
 
     let clock = MonoClock::start();
-    let io = NativeIo::new(out_dir.clone());
+    let io = NativeIo::new(out_dir.clone(), opts.stop.clone(), opts.limits);
     let exe = std::env::current_exe()
         .context("cannot find the gil-lab executable to start worker processes")?;
     let processes = NativeProcesses {
         exe,
         epoch_ns: clock.epoch_ns,
         out_dir: out_dir.display().to_string(),
+        limits: opts.limits,
     };
     let mut meter = NativeMeter::new(clock);
-    let bar_tasks = match params.model {
-        Model::Race { workers, .. } => workers * runner::RACE_CASES,
-        Model::Convoy { cpu_threads, .. } => cpu_threads + 2,
-        _ => params.tasks,
-    };
-    let progress = Progress::new(bar_tasks, scenario.name, quiet);
     let backends = Backends {
         clock: &clock,
         io: &io,
         spawner: &StdSpawner,
         processes: &processes,
         meter: &mut meter,
-        live: &progress,
-        stop: &STOP,
+        live: opts.live,
+        stop: &opts.stop,
         machine: machine(),
     };
     let mut report = runner::run(scenario.name, params, &tasks, backends);
-    progress.finish();
-    if STOP.load(std::sync::atomic::Ordering::Relaxed) {
-        report
-            .notes
-            .push("Stopped early (Ctrl-C): the trace so far is kept.".into());
+    if opts.stop.load(Ordering::Relaxed) {
+        report.notes.push(if stop::forced() {
+            "Stopped early (Ctrl-C twice): worker processes were killed, so their last spans are cut short; the trace so far is kept.".into()
+        } else {
+            "Stopped early: the trace so far is kept.".into()
+        });
     }
     if let Some(dir) = tmp_guard {
         // Downloaded files in a temporary folder are of no use once counted.
@@ -154,37 +167,53 @@ pub fn execute(
     Ok(report)
 }
 
-/// Writes `text` to `path`, naming the flag on failure.
-fn write_file(flag: &str, path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text).map_err(|e| {
-        UsageError(format!(
-            "{flag} = {}: cannot write it ({e})",
-            path.display()
-        ))
-        .into()
-    })
-}
-
 /// `gil-lab run`.
 pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
     let (scenario, params) = prepare(&args.scenario, &args.params)?;
-    // Check output paths before spending minutes on the run.
-    for (flag, p) in [("svg", &args.svg), ("html", &args.html)] {
-        if let Some(dir) = p
+    if !matches!(params.workload, Workload::Download { .. }) {
+        let flag = args
+            .out
             .as_ref()
-            .and_then(|p| p.parent())
-            .filter(|d| !d.as_os_str().is_empty())
-            && !dir.is_dir()
-        {
+            .map(|_| "out")
+            .or_else(|| args.download.given());
+        if let Some(flag) = flag {
             return usage(format!(
-                "{flag} = {}: folder {} does not exist",
-                p.as_ref()
-                    .map_or(String::new(), |p| p.display().to_string()),
-                dir.display()
+                "{flag} does not apply to {}: it downloads nothing",
+                scenario.name
             ));
         }
     }
-    let report = execute(scenario, &params, args.out.as_deref(), args.quiet)?;
+    // Check output paths before spending minutes on the run.
+    let json_path = args
+        .json
+        .as_deref()
+        .filter(|j| *j != "-")
+        .map(PathBuf::from);
+    for (flag, p) in [
+        ("json", &json_path),
+        ("svg", &args.svg),
+        ("html", &args.html),
+        ("trace", &args.trace),
+    ] {
+        if let Some(p) = p {
+            check_output(flag, p)?;
+        }
+    }
+    let bar_tasks = match params.model {
+        Model::Race { workers, .. } => workers * runner::RACE_CASES,
+        Model::Convoy { cpu_threads, .. } => cpu_threads + 2,
+        _ => params.tasks,
+    };
+    let progress = Progress::new(bar_tasks, scenario.name, args.quiet);
+    let opts = ExecOptions {
+        out: args.out.as_deref(),
+        live: &progress,
+        stop: stop::run_flag(),
+        limits: args.download.limits(),
+    };
+    let report = execute(scenario, &params, &opts);
+    progress.finish();
+    let report = report?;
 
     let json_to_stdout = args.json.as_deref() == Some("-");
     let mut chart_out: Box<dyn Write> = if json_to_stdout {
@@ -200,6 +229,7 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
     let color = is_tty && std::env::var_os("NO_COLOR").is_none();
     let width = args
         .width
+        .map(|w| w as usize)
         .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
         .unwrap_or(100)
         .clamp(40, 400);
@@ -218,16 +248,27 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
         )?;
     }
 
-    match args.json.as_deref() {
-        Some("-") => println!("{}", report.to_json()),
-        Some(path) => write_file("json", Path::new(path), &report.to_json())?,
-        None => {}
+    if args.json.as_deref() == Some("-") {
+        println!("{}", report.to_json());
+    }
+    if let Some(p) = &json_path {
+        write_output("json", p, report.to_json().as_bytes())?;
     }
     if let Some(p) = &args.svg {
-        write_file("svg", p, &view::layout(&report).to_svg())?;
+        write_output("svg", p, view::layout(&report).to_svg().as_bytes())?;
     }
     if let Some(p) = &args.html {
-        write_file("html", p, &view::html_page(&report))?;
+        write_output("html", p, view::html_page(&report).as_bytes())?;
+    }
+    if let Some(p) = &args.trace {
+        write_output(
+            "trace",
+            p,
+            gil_lab::export::chrome_trace(&report).as_bytes(),
+        )?;
+    }
+    if opts.stop.load(Ordering::Relaxed) {
+        return Err(crate::error::Interrupted.into());
     }
     let failed: Vec<&str> = report
         .tasks

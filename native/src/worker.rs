@@ -3,8 +3,8 @@
 //! stdin and answers [`FromWorker`] lines on stdout.
 
 use std::io::{BufRead, Write};
-use std::sync::Mutex;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::{Context, bail};
 use gil_lab::exec::{self, Env};
@@ -16,7 +16,7 @@ use gil_lab::workload::{CounterCell, SharedCounter, TaskOutcome};
 use std::path::Path;
 
 use crate::clock::MonoClock;
-use crate::download::NativeIo;
+use crate::download::{DownloadLimits, NativeIo};
 use crate::shared_value::MappedCounter;
 
 /// Sends every span and progress report up the pipe as it happens.
@@ -53,10 +53,45 @@ impl<W: Write + Send> TraceSink for PipeSink<W> {
     }
 }
 
-/// Runs the worker loop until `Exit` or end of input.
-pub fn main() -> anyhow::Result<()> {
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+/// Reads the parent's messages on a thread of its own, so `stop` (or the end of input: the
+/// parent is gone) is seen in the middle of a task, not only between batches. Everything else
+/// is passed on to the main thread.
+fn read_messages(
+    mut lines: impl Iterator<Item = std::io::Result<String>> + Send + 'static,
+    stop: Arc<AtomicBool>,
+) -> mpsc::Receiver<anyhow::Result<ToWorker>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.by_ref() {
+            let msg = match line {
+                Ok(l) => serde_json::from_str::<ToWorker>(&l)
+                    .map_err(|e| anyhow::Error::new(e).context("bad message")),
+                Err(e) => Err(e.into()),
+            };
+            if matches!(msg, Ok(ToWorker::Stop)) {
+                stop.store(true, Ordering::Relaxed);
+                // Whoever waits for a batch gets none.
+                let _ = tx.send(Ok(ToWorker::Exit));
+                continue;
+            }
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    rx
+}
+
+/// Runs the worker loop until `Exit`, `Stop` or end of input.
+pub fn main(limits: DownloadLimits) -> anyhow::Result<()> {
+    // A terminal's Ctrl-C reaches the whole process group: the parent decides what it means
+    // and tells us (`Stop`), so the press must not kill us mid-span.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no memory-safety preconditions.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    }
+    let mut lines = std::io::BufReader::new(std::io::stdin()).lines();
     let first = lines.next().context("no init message on stdin")??;
     let ToWorker::Init {
         lane,
@@ -76,8 +111,9 @@ pub fn main() -> anyhow::Result<()> {
         at_us: clock.now_us(),
     });
 
-    let io = NativeIo::new(out_dir.into());
-    let stop = AtomicBool::new(false);
+    let stop = Arc::new(AtomicBool::new(false));
+    let messages = read_messages(lines, stop.clone());
+    let io = NativeIo::new(out_dir.into(), stop.clone(), limits);
     let env = Env {
         clock: &clock,
         io: &io,
@@ -100,28 +136,21 @@ pub fn main() -> anyhow::Result<()> {
             sink.send(&FromWorker::BatchDone);
         }
         first = false;
-        match lines.next() {
-            Some(Ok(line)) => match serde_json::from_str::<ToWorker>(&line) {
-                Ok(ToWorker::Run { ids }) => tasks
-                    .iter()
-                    .filter(|(id, _)| ids.contains(id))
-                    .cloned()
-                    .collect(),
-                Ok(ToWorker::Exit) => Vec::new(),
-                Ok(ToWorker::Init { .. }) => {
-                    trouble = Some(anyhow::anyhow!("init sent twice"));
-                    Vec::new()
-                }
-                Err(e) => {
-                    trouble = Some(anyhow::Error::new(e).context("bad message"));
-                    Vec::new()
-                }
-            },
-            Some(Err(e)) => {
-                trouble = Some(e.into());
+        match messages.recv() {
+            Ok(Ok(ToWorker::Run { ids })) => tasks
+                .iter()
+                .filter(|(id, _)| ids.contains(id))
+                .cloned()
+                .collect(),
+            Ok(Ok(ToWorker::Exit | ToWorker::Stop)) | Err(_) => Vec::new(),
+            Ok(Ok(ToWorker::Init { .. })) => {
+                trouble = Some(anyhow::anyhow!("init sent twice"));
                 Vec::new()
             }
-            None => Vec::new(),
+            Ok(Err(e)) => {
+                trouble = Some(e);
+                Vec::new()
+            }
         }
     };
     let outcomes = exec::run_process_lane(lane, cell.as_ref(), &env, next_batch);

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod exec;
+pub mod export;
 pub mod gil;
 pub mod platform;
 pub mod protocol;

@@ -33,6 +33,9 @@ pub enum ToWorker {
     },
     /// No more work: exit.
     Exit,
+    /// Stop now (Ctrl-C, a closed page): finish the current step, report what ran, exit.
+    /// Natively a worker also stops when its input ends (the parent is gone).
+    Stop,
 }
 
 /// The counter a worker process's counter tasks update.

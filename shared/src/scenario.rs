@@ -1,6 +1,7 @@
 //! The lesson's demos as named presets: a workload, an execution model, parameters, and the
 //! Python code each stands for (written for this lab).
 
+mod applies;
 mod presets;
 mod validate;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::gil::GilMode;
 
+pub use applies::NotApplicable;
 pub use presets::{
     CONVOY_CALL_US, CONVOY_CALLS, DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES,
     LESSON_N, SCENARIOS, Scenario, find,

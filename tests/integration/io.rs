@@ -61,8 +61,33 @@ fn sequential_downloads_never_overlap() {
     assert_eq!(max_concurrent(&r, SpanState::IoWait), 1);
 }
 
+/// `gil-lab images` on a free port: the child and its first image's URL.
+fn image_server() -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = crate::util::bin()
+        .args([
+            "images",
+            "--port",
+            "0",
+            "--latency-ms",
+            "0",
+            "--bandwidth-kbps",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gil-lab images starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("a URL");
+    (child, url.trim().to_owned())
+}
+
 #[test]
 fn a_failing_url_is_reported_and_the_rest_kept() {
+    let (mut images, good) = image_server();
     // A listener that is closed at once: connecting to its port is refused.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -75,7 +100,9 @@ fn a_failing_url_is_reported_and_the_rest_kept() {
         "run",
         "io-sequential",
         "--tasks",
-        "2",
+        "4",
+        "--url",
+        &good,
         "--url",
         &bad,
         "--out",
@@ -84,21 +111,37 @@ fn a_failing_url_is_reported_and_the_rest_kept() {
         "-",
         "--quiet",
     ]);
+    let _ = images.kill();
+    let _ = images.wait();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.lines()
-            .any(|l| l.starts_with("error:") && l.contains("url")),
+        err.lines().any(|l| l.starts_with("error:")
+            && l.contains("2 of 4 tasks failed")
+            && l.contains(&bad)),
         "{err}"
     );
     let r = gil_lab::trace::RunReport::from_json(&String::from_utf8_lossy(&out.stdout))
         .expect("report still written");
-    assert_eq!(r.tasks.len(), 2);
-    assert!(
-        r.tasks
-            .iter()
-            .all(|t| matches!(t.outcome, TaskOutcome::Error { .. }))
+    assert_eq!(r.tasks.len(), 4);
+    // Tasks alternate between the URLs: the good ones are kept, whole, the bad ones reported.
+    let mut files = Vec::new();
+    for t in &r.tasks {
+        match (&t.outcome, t.id % 2) {
+            (TaskOutcome::Downloaded(d), 0) => {
+                let len = std::fs::metadata(dir.path().join(&d.file))
+                    .expect("file")
+                    .len();
+                assert_eq!(len, d.bytes);
+                files.push(d.file.clone());
+            }
+            (TaskOutcome::Error { message }, 1) => assert!(message.contains(&bad), "{message}"),
+            other => panic!("task {}: {other:?}", t.id),
+        }
+    }
+    // Nothing partial is left behind: only the good downloads.
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        files.len()
     );
-    // Nothing partial is left behind.
-    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }

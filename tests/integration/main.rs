@@ -4,9 +4,15 @@
 
 mod util;
 
+mod bad_input;
+mod bench;
 mod cli;
 mod convoy;
 mod cpu;
+mod faults;
 mod io;
+mod load;
 mod race;
 mod report;
+mod serve;
+mod trace;

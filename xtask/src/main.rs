@@ -3,9 +3,11 @@
 //! ```text
 //! cargo xtask build        # UI (stable) + plain engine (stable) + threaded engine (nightly) -> dist/
 //! cargo xtask serve [PORT] # build, then `gil-lab serve` on 127.0.0.1 with COOP/COEP
-//! cargo xtask test         # everything CI runs, browser tests included
+//! cargo xtask test         # everything CI runs: fmt, clippy (host + wasm32), tests, browser tests
+//! cargo xtask lint         # only `cargo fmt --check` and clippy (host + wasm32), -D warnings
 //! cargo xtask e2e          # browser end-to-end tests (tests/e2e/run.sh)
 //! cargo xtask bench-web    # browser benchmark (tests/e2e/bench.mjs)
+//! cargo xtask load         # gil-lab serve under load beside slow clients (the issue's figures)
 //! ```
 //!
 //! Two wasm targets, separate cargo invocations and target dirs (one invocation would merge
@@ -273,6 +275,51 @@ fn build(skip_threaded: bool) -> Result<()> {
     Ok(())
 }
 
+const USAGE: &str = "usage: cargo xtask build [--no-threads] | dist | serve [PORT] | test | lint | e2e | bench-web | load";
+
+/// `cargo fmt --check`, then clippy with `-D warnings` on the host (every crate and target)
+/// and on wasm32 (the core and the browser crates, as the page builds them). The wasm pass
+/// reuses `target/web-check`, so after the first run both passes take seconds.
+fn lint() -> Result<()> {
+    let mut c = clean("cargo");
+    c.args(["fmt", "--all", "--check"]);
+    run(c).context("cargo fmt --check found unformatted code: run `cargo fmt --all`")?;
+    let mut c = clean("cargo");
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(c)?;
+    ensure_toolchains()?;
+    let mut c = clean("rustup");
+    c.args([
+        "run",
+        "stable",
+        "cargo",
+        "clippy",
+        "--target",
+        TARGET,
+        "--target-dir",
+        "target/web-check",
+        "-p",
+        "gil-lab",
+        "-p",
+        "gil-lab-browser",
+        "-p",
+        "gil-lab-web",
+        "-p",
+        "gil-lab-engine",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(c)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str).unwrap_or("help");
@@ -296,8 +343,10 @@ fn main() -> Result<()> {
             run(c)
         }
         "test" => {
-            // Everything CI runs: core and CLI tests, the browser crates' own tests, the core
-            // on wasm, then the web build and the browser end-to-end tests.
+            // Everything CI runs: the cheap checks first so a format slip fails in seconds,
+            // then core and CLI tests, the browser crates' own tests, then the web build and
+            // the browser end-to-end tests.
+            lint()?;
             let mut c = clean("cargo");
             c.args(["test", "-p", "gil-lab", "-p", "gil-lab-native"]);
             run(c)?;
@@ -313,16 +362,25 @@ fn main() -> Result<()> {
             ]);
             // Same target dir as the core's tests: the shared dependencies build once.
             run(c)?;
-            ensure_toolchains()?;
-            let mut c = clean("rustup");
-            c.args([
-                "run", "stable", "cargo", "check", "-p", "gil-lab", "--target", TARGET,
-            ]);
-            c.args(["--target-dir", "target/web-check"]);
-            run(c)?;
             let mut c = clean("bash");
             c.arg("tests/e2e/run.sh");
             c.env("GIL_LAB_BIN", root().join("target/debug/gil-lab"));
+            run(c)
+        }
+        "lint" => lint(),
+        "load" => {
+            let mut c = clean("cargo");
+            c.args([
+                "test",
+                "-p",
+                "gil-lab-native",
+                "--test",
+                "integration",
+                "load_full",
+                "--",
+                "--ignored",
+                "--nocapture",
+            ]);
             run(c)
         }
         "e2e" => {
@@ -335,11 +393,10 @@ fn main() -> Result<()> {
             c.arg("tests/e2e/run.sh").arg("--bench");
             run(c)
         }
-        _ => {
-            eprintln!(
-                "usage: cargo xtask build [--no-threads] | dist | serve [PORT] | test | e2e | bench-web"
-            );
+        "help" | "--help" | "-h" => {
+            eprintln!("{USAGE}");
             Ok(())
         }
+        other => bail!("unknown command {other:?}\n{USAGE}"),
     }
 }

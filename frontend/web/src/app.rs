@@ -213,7 +213,7 @@ impl Ui {
                     view::format_duration(r.wall_us)
                 ));
                 publish("done", Some(&r));
-                self.report.set(Some(r));
+                self.report.set(Some(*r));
                 self.running.set(false);
             }
             RunUpdate::Failed(e) => {
@@ -245,10 +245,10 @@ fn start_timer(ui: Ui) {
             return;
         }
         let cb = Closure::<dyn FnMut()>::new(move || {
-            if runtime::running() {
-                if let Some(r) = runtime::snapshot() {
-                    ui.report.set(Some(r));
-                }
+            if runtime::running()
+                && let Some(r) = runtime::snapshot()
+            {
+                ui.report.set(Some(r));
             }
         });
         let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
@@ -584,13 +584,13 @@ fn console_hook() {
     std::panic::set_hook(Box::new(|info| {
         let msg = format!("GIL Lab hit a bug: {info}");
         web_sys::console::error_1(&msg.clone().into());
-        if let Some(doc) = window().document() {
-            if let Ok(p) = doc.create_element("p") {
-                p.set_class_name("error fatal");
-                p.set_text_content(Some(&msg));
-                if let Some(b) = doc.body() {
-                    let _ = b.prepend_with_node_1(&p);
-                }
+        if let Some(doc) = window().document()
+            && let Ok(p) = doc.create_element("p")
+        {
+            p.set_class_name("error fatal");
+            p.set_text_content(Some(&msg));
+            if let Some(b) = doc.body() {
+                let _ = b.prepend_with_node_1(&p);
             }
         }
     }));

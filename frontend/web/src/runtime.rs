@@ -76,8 +76,8 @@ enum HostMsg {
 pub enum Update {
     /// The picture should be redrawn.
     Progress,
-    /// The run finished with this report.
-    Finished(RunReport),
+    /// The run finished with this report (boxed: a report is large, the other updates tiny).
+    Finished(Box<RunReport>),
     /// The run failed.
     Failed(String),
 }
@@ -96,10 +96,13 @@ struct Current {
     message: String,
 }
 
+/// Who hears about runs (the page).
+type Listener = Box<dyn Fn(Update)>;
+
 thread_local! {
     static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-    static LISTENER: RefCell<Option<Box<dyn Fn(Update)>>> = const { RefCell::new(None) };
+    static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
 }
 
 /// `performance.timeOrigin + performance.now()`: the lab's one clock.
@@ -207,7 +210,7 @@ fn on_host(msg: HostMsg) {
                 (None, None) => Err("the engine finished without a report".to_owned()),
             };
             match result {
-                Ok(r) => notify(Update::Finished(r)),
+                Ok(r) => notify(Update::Finished(Box::new(r))),
                 Err(e) => notify(Update::Failed(e)),
             }
         }
@@ -217,11 +220,11 @@ fn on_host(msg: HostMsg) {
                 // The shared-memory pool is smaller than this run needs: a fresh host.
                 kill_host();
                 let again = CURRENT.with(|c| c.borrow().as_ref().map(|c| c.message.clone()));
-                if let Some(m) = again {
-                    if spawn_host().is_ok() {
-                        post(&m);
-                        return;
-                    }
+                if let Some(m) = again
+                    && spawn_host().is_ok()
+                {
+                    post(&m);
+                    return;
                 }
             }
             CURRENT.with(|c| c.borrow_mut().take());
@@ -235,10 +238,10 @@ fn apply(cur: &mut Current, e: Ev) {
         Ev::Span { span } => {
             let end = cur.last_end.entry(span.lane).or_insert(0);
             *end = (*end).max(span.end_us);
-            if let Some(o) = cur.live.open.get(&span.lane) {
-                if o.since_us < span.end_us {
-                    cur.live.open.remove(&span.lane);
-                }
+            if let Some(o) = cur.live.open.get(&span.lane)
+                && o.since_us < span.end_us
+            {
+                cur.live.open.remove(&span.lane);
             }
             cur.live.spans.push(span);
         }
@@ -289,10 +292,10 @@ fn apply(cur: &mut Current, e: Ev) {
 
 fn post(message: &str) {
     HOST.with(|h| {
-        if let Some(host) = h.borrow().as_ref() {
-            if let Ok(v) = js_sys::JSON::parse(message) {
-                let _ = host.worker.post_message(&v);
-            }
+        if let Some(host) = h.borrow().as_ref()
+            && let Ok(v) = js_sys::JSON::parse(message)
+        {
+            let _ = host.worker.post_message(&v);
         }
     });
 }
