@@ -1,5 +1,6 @@
-//! The static files of `dist/`: the entry page, the worker scripts, the images the I/O demos
-//! download, and a size report.
+//! The static files of `dist/`: the entry pages (the lab's `index.html`, and everything under
+//! `frontend/web/static/`, such as the lesson's `lesson/index.html`), the worker scripts, the
+//! images the I/O demos download, and a size report.
 
 use std::io::Write;
 use std::path::Path;
@@ -31,12 +32,34 @@ pub fn write_static(root: &Path, dist: &Path) -> Result<()> {
             std::fs::copy(&p, dist.join("js").join(name))?;
         }
     }
+    copy_tree(&root.join("frontend/web/static"), dist)
+        .context("could not copy frontend/web/static into dist/")?;
     // GitHub Pages: serve files as they are.
     std::fs::write(dist.join(".nojekyll"), "")?;
     let img = dist.join("img");
     std::fs::create_dir_all(&img)?;
     for (k, (name, size)) in IMAGES.iter().enumerate() {
         std::fs::write(img.join(name), fake_jpeg(*size, k as u64 + 1))?;
+    }
+    Ok(())
+}
+
+/// Copies every file under `from` to the same place under `to` (the lesson's entry page and
+/// stylesheet live in `frontend/web/static/lesson/`).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&dst)?;
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)
+                .with_context(|| format!("could not copy {}", src.display()))?;
+        }
     }
     Ok(())
 }
