@@ -54,10 +54,13 @@ async function runSection(page, id, timeout = 180000) {
   }
 }
 
-async function shot(page, name) {
+/** With SHOTS set: a screenshot of `selector` (or of the viewport) for a person to look at. */
+async function shot(page, name, selector) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: name.endsWith('-full') });
+  const path = join(SHOTS, `${name}.png`);
+  if (selector) await page.locator(selector).screenshot({ path });
+  else await page.screenshot({ path });
 }
 
 /** axe-core's WCAG 2.1 A/AA violations on the page, most severe first. */
@@ -131,7 +134,7 @@ for (const mode of MODES) {
     // The closing table gathers what this visit measured.
     const table = await page.locator('#which .results table').textContent();
     assert(/threads against sequential/.test(table), table);
-    if (mode.isolated) await shot(page, 'iso-2-gil-done');
+    if (mode.isolated) await shot(page, 'iso-2-gil-done', '#gil');
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
   });
@@ -163,7 +166,8 @@ test('isolated: the shared-data and convoy sections run', async () => {
   await runSection(page, 'convoy');
   const convoy = await page.locator('#convoy .verdict').textContent();
   assert(/Alone, one call took .+ Beside a CPU-bound thread: .+ as long/.test(convoy), convoy);
-  await shot(page, 'iso-3-shared-data-done');
+  await shot(page, 'iso-3-shared-data-done', '#shared-data');
+  await shot(page, 'iso-3-convoy-done', '#convoy');
   assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   await page.close();
 });
@@ -174,7 +178,7 @@ test('the scheduler game: keys play a lost update, then an interleaving that los
   const lost = () => page.locator('#shared-data .board .shared').getAttribute('data-lost');
   const keys = async (seq) => { for (const k of seq) await page.keyboard.press(k); };
   await page.focus('#game-reset');
-  await shot(page, 'plain-4-game-start');
+  await shot(page, 'plain-4-game-start', '#shared-data .game');
   // Thread 1 reads 0; thread 2 does a whole update; thread 1 writes its stale 1 over it.
   await keys(['1', '2', '2', '2', '2', '2', '1', '1', '1']);
   assert(await counter() === '1' && await lost() === '1', `counter ${await counter()}, lost ${await lost()}`);
@@ -182,7 +186,7 @@ test('the scheduler game: keys play a lost update, then an interleaving that los
   assert(/Thread 1 read 0, then Thread 2 wrote the counter/.test(why), why);
   assert(/Thread 2's update is lost/.test(await page.locator('#shared-data .history').textContent()), 'the history marks the lost write');
   assert(await page.locator('#shared-data [data-stack="0"]').textContent() === 'empty', 'thread 1 has written back');
-  await shot(page, 'plain-5-game-lost');
+  await shot(page, 'plain-5-game-lost', '#shared-data .game');
   // Start over; whole updates in turn lose nothing.
   await keys(['r', '1', '1', '1', '1', '1', '2', '2', '2', '2', '2']);
   assert(await counter() === '2' && await lost() === '0', `counter ${await counter()}, lost ${await lost()}`);
@@ -198,7 +202,7 @@ test('the scheduler game: keys play a lost update, then an interleaving that los
   await page.click('#game-gil-step');
   await page.click('#game-gil-all');
   assert(Number(await lost()) > 0, `counter += one() under the GIL loses updates (lost ${await lost()})`);
-  await shot(page, 'plain-6-game-gil');
+  await shot(page, 'plain-6-game-gil', '#shared-data .game');
   assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   await page.close();
 });
@@ -282,11 +286,16 @@ test('axe-core on the main page (reported; the page helper fixes what is not sha
 });
 
 if (SHOTS) {
-  test('screenshots of the whole page', async () => {
+  test('screenshots: every section after its run, and a narrow screen', async () => {
     const { page } = await openLesson(MODES[0].url);
-    await shot(page, 'iso-0-top');
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await shot(page, 'iso-7-full');
+    for (const id of ['processes-threads', 'concurrency', 'io', 'processes', 'which']) {
+      await runSection(page, id);
+      await shot(page, `iso-7-${id}`, `#${id}`);
+    }
+    await page.setViewportSize({ width: 420, height: 900 });
+    await page.goto(`${MODES[0].url}#gil`);
+    await page.waitForSelector('#run-gil');
+    await shot(page, 'iso-8-narrow');
     await page.close();
   });
 }

@@ -61,7 +61,7 @@ if [ "$mode" = bench ]; then
 else
   # Both suites run even when the first fails, so one run shows every failure.
   rc=0
-  node e2e.mjs $filter || rc=1
-  node lesson.mjs $filter || rc=1
+  node e2e.mjs ${filter:+"$filter"} || rc=1
+  node lesson.mjs ${filter:+"$filter"} || rc=1
   exit $rc
 fi

@@ -1,6 +1,7 @@
 //! # The lesson explorer
 //!
-//! The page at `lesson/` (and any one section of it with `?embed=lesson/<section>`): the
+//! The page at `lesson/` (and any one section of it with `?embed=lesson/<section>`, on the
+//! lesson's page or the lab's, which sends it on): the
 //! lesson's arc — processes and threads, concurrency and parallelism, the GIL, I/O on threads,
 //! the convoy effect, processes and Pools, shared data, and which one to use — each step with a
 //! question answered before the run (kept in localStorage), the live demos on the same engine
@@ -12,12 +13,14 @@
 //! | `sections` | the steps: questions, answers, demos and sizes | any |
 //! | `explain` | reports → verdict and sentences with the run's numbers | any |
 //! | `narrate` | the scheduler game in words | any |
+//! | `markup` | the lesson's HTML fragments as escaped strings (smaller than `view!` trees) | any |
 //! | `simulate` | the seam for simulated 16/64-core pictures (not wired yet) | any |
 //! | `ui`, `game` | the Leptos components | web |
 //! | `runs` | a section's demos, one after another, on the page's engine | web |
 //! | `store` | guesses in localStorage | web |
 
 pub mod explain;
+pub mod markup;
 pub mod narrate;
 pub mod sections;
 pub mod simulate;
@@ -35,39 +38,23 @@ mod ui;
 /// The `?embed=` value of a lesson section starts with this.
 pub const EMBED_PREFIX: &str = "lesson/";
 
-/// Whether this page load is the lesson: its own entry page (`<body data-page="lesson">`) or a
-/// section embedded from either page.
+/// On the lab's page, `?embed=lesson/<section>` is the lesson's: send the frame on to the
+/// lesson's own page (same query), which has the module that draws it. Whether it did.
 #[cfg(target_arch = "wasm32")]
-pub fn wanted() -> bool {
+pub fn redirect_embed() -> bool {
     use crate::page::{get, query, window};
-    let own_page = window()
-        .document()
-        .and_then(|d| d.body())
-        .and_then(|b| b.get_attribute("data-page"))
-        .is_some_and(|p| p == "lesson");
-    own_page || get(&query(), "embed").is_some_and(|e| e.starts_with(EMBED_PREFIX))
-}
-
-/// Adds the lesson's stylesheet when the page does not have it (a section embedded through the
-/// lab's own entry page).
-#[cfg(target_arch = "wasm32")]
-fn ensure_stylesheet() {
-    let Some(doc) = crate::page::window().document() else {
-        return;
-    };
-    if doc
-        .query_selector("link[data-lesson-css]")
-        .ok()
-        .flatten()
-        .is_some()
-    {
-        return;
+    if !get(&query(), "embed").is_some_and(|e| e.starts_with(EMBED_PREFIX)) {
+        return false;
     }
-    if let (Ok(link), Some(head)) = (doc.create_element("link"), doc.head()) {
-        let _ = link.set_attribute("rel", "stylesheet");
-        let _ = link.set_attribute("href", "lesson/lesson.css");
-        let _ = link.set_attribute("data-lesson-css", "");
-        let _ = head.append_child(&link);
+    let l = window().location();
+    let search = l.search().unwrap_or_default();
+    let target = web_sys::Url::new_with_base(
+        &format!("lesson/{search}"),
+        &l.href().unwrap_or_default(),
+    );
+    match target {
+        Ok(u) => l.replace(&u.href()).is_ok(),
+        Err(_) => false,
     }
 }
 
@@ -79,7 +66,6 @@ pub fn mount() {
     use crate::page::{console_hook, get, publish, query, window};
 
     console_hook();
-    ensure_stylesheet();
     let q = query();
     let embed = get(&q, "embed")
         .filter(|e| e.starts_with(EMBED_PREFIX))

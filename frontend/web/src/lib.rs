@@ -15,10 +15,10 @@
 pub mod form;
 pub mod lesson;
 
-// When compiling for web:
-#[cfg(target_arch = "wasm32")]
+// When compiling for web (the lab's own modules stay out of the lesson's build):
+#[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod app;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod files;
 #[cfg(target_arch = "wasm32")]
 mod page;
@@ -27,14 +27,16 @@ mod picture;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
 
-/// Mounts the page: the lesson (its own entry page, or `?embed=lesson/<section>` on either
-/// page), otherwise the lab.
+/// Mounts the page. The lab's module (default features) mounts the lab, and sends
+/// `?embed=lesson/<section>` on to the lesson's page; the lesson's module (feature
+/// `lesson-page`, loaded by `lesson/index.html`) mounts the lesson.
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    if lesson::wanted() {
-        lesson::mount();
-    } else {
+    #[cfg(feature = "lesson-page")]
+    lesson::mount();
+    #[cfg(not(feature = "lesson-page"))]
+    if !lesson::redirect_embed() {
         app::mount();
     }
 }

@@ -1,12 +1,14 @@
 //! The lesson's components: the whole page (a table of contents and every section), one
 //! section (the idea, the guess, Run/Stop, one picture per demo, the verdict), and a section
-//! alone for an `<iframe>`.
+//! alone for an `<iframe>`. Most markup comes from [`super::markup`] as strings (see there
+//! why); the elements here are the ones that react or take input.
 
 use gil_lab::view;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::explain;
 use super::game::SchedulerGame;
+use super::markup;
 use super::runs::{self, RunState, SectionUi, Shared};
 use super::sections::{SECTIONS, Section, Size};
 use super::store;
@@ -21,68 +23,14 @@ fn isolated_twin(id: &str) -> Option<String> {
     rest.starts_with('/').then(|| format!("{rest}#{id}"))
 }
 
-/// The prediction: the question and its answers as one radio group.
-#[component]
-fn Guess(ui: SectionUi) -> impl IntoView {
-    let s = ui.section;
-    let choices = s
-        .choices
-        .iter()
-        .map(|c| {
-            let id = format!("guess-{}-{}", s.id, c.key);
-            let key = c.key;
-            let for_id = id.clone();
-            view! {
-                <label for=for_id class="choice">
-                    <input type="radio" id=id name=format!("guess-{}", s.id) value=key
-                        checked=move || ui.guess.with(|g| g.as_deref() == Some(key))
-                        on:change=move |_| {
-                            ui.guess.set(Some(key.to_owned()));
-                            store::save_guess(s.id, Some(key));
-                        }/>
-                    " "{c.text}
-                </label>
-            }
-        })
-        .collect_view();
-    view! {
-        <fieldset class="guess">
-            <legend><span class="ask">"Before you run: "</span>{s.question_for(cores())}</legend>
-            {choices}
-            <p class="kept">"Your guess stays in this browser, so you can come back to it."</p>
-        </fieldset>
-    }
-}
-
-/// The size switch: seconds, or the lesson's own numbers.
-#[component]
-fn SizeSwitch(ui: SectionUi) -> impl IntoView {
-    let s = ui.section;
-    let option = move |size: Size, key: &'static str, text: String| {
-        let id = format!("size-{}-{key}", s.id);
-        let for_id = id.clone();
-        view! {
-            <label for=for_id>
-                <input type="radio" id=id name=format!("size-{}", s.id)
-                    checked=move || ui.size.get() == size
-                    disabled=move || ui.state.get() == RunState::Running
-                    on:change=move |_| ui.size.set(size)/>
-                " "{text}
-            </label>
-        }
-    };
-    view! {
-        <fieldset class="size">
-            <legend>"Size"</legend>
-            {option(Size::Quick, "quick", "quick: a few seconds".to_owned())}
-            {option(Size::Lesson, "lesson", format!("the lesson's: {}", s.lesson_time))}
-        </fieldset>
-    }
+/// The radio button a `change` event came from: `(group name, value)`.
+pub(super) fn changed_radio(ev: &leptos::ev::Event) -> Option<(String, String)> {
+    let input: web_sys::HtmlInputElement = ev.target()?.dyn_into().ok()?;
+    Some((input.name(), input.value()))
 }
 
 /// One demo's picture, with its caption and the Python it stands for.
-#[component]
-fn DemoFigure(ui: SectionUi, k: usize) -> impl IntoView {
+fn demo_figure(ui: SectionUi, k: usize) -> impl IntoView {
     let demo = ui.section.demos[k];
     let python = demo.scenario().map(|s| s.python_code()).unwrap_or_default();
     let report: Signal<Option<gil_lab::trace::RunReport>> = ui.report(k).into();
@@ -90,80 +38,26 @@ fn DemoFigure(ui: SectionUi, k: usize) -> impl IntoView {
         let running = ui.state.get() == RunState::Running;
         let current = ui.current.get();
         if running && current == Some(k) && runs::reduced_motion() {
-            "Running: the picture appears when this run ends (your system asks for reduced motion)."
-                .to_owned()
+            "Running: the picture appears when this run ends (your system asks for reduced motion).".to_owned()
         } else if running && current.is_some_and(|c| c < k) {
             "Waiting for the run before this one.".to_owned()
         } else {
             "Press Run: the timeline appears here.".to_owned()
         }
     });
-    let params = Memo::new(move |_| {
-        demo.params(ui.size.get())
+    let caption = move || {
+        let params = demo
+            .params(ui.size.get())
             .map(|p| view::describe_params(&p))
-            .unwrap_or_default()
-    });
+            .unwrap_or_default();
+        markup::caption(k, &demo, &params)
+    };
     view! {
         <figure class="demo">
-            <figcaption>
-                <span class="step">{k + 1}". "</span><strong>{demo.caption}</strong>
-                " · "<code>{demo.scenario}</code>" · "<span class="params">{move || params.get()}</span>
-            </figcaption>
+            <figcaption inner_html=caption></figcaption>
             <Picture report=report compact=true placeholder=placeholder/>
-            <details class="python">
-                <summary>"The Python this stands for"</summary>
-                <pre><code>{python}</code></pre>
-            </details>
+            <div inner_html=markup::python(&python)></div>
         </figure>
-    }
-}
-
-/// What the run showed: the guess against the result, and the numbers.
-#[component]
-fn VerdictView(ui: SectionUi) -> impl IntoView {
-    let s = ui.section;
-    view! {
-        <div class="verdict" aria-live="polite">
-            {move || ui.verdict.get().map(|v| {
-                let compare = ui.guess.with(|g| explain::compare_guess(s, g.as_deref(), v.answer));
-                let agrees = ui.guess.with(|g| g.is_some() && g.as_deref() == v.answer);
-                view! {
-                    <h3>"What this run showed"</h3>
-                    <p class="compare" class:agrees=agrees>{compare}</p>
-                    <ul>{v.lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                }
-            })}
-            {move || (ui.state.get() == RunState::Stopped).then(|| view! {
-                <p class="compare">"Stopped before the end: the pictures keep what was recorded, but a partial run proves nothing. Run it again to see the numbers."</p>
-            })}
-        </div>
-    }
-}
-
-/// The closing section's table: the headline of every section finished on this visit.
-#[component]
-fn Results(shared: Shared) -> impl IntoView {
-    view! {
-        <div class="results">
-            {move || {
-                let rows = shared.results.get();
-                if rows.is_empty() {
-                    view! { <p class="muted">"Run the sections above: the headline number of each gathers here, measured in this browser."</p> }.into_any()
-                } else {
-                    view! {
-                        <table>
-                            <caption>"What you measured on this visit"</caption>
-                            <thead><tr><th scope="col">"Section"</th><th scope="col">"Measured here"</th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|(id, title, line)| view! {
-                                    <tr><th scope="row"><a href=format!("lesson/#{id}")>{title}</a></th><td>{line}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any()
-                }
-            }}
-        </div>
     }
 }
 
@@ -173,10 +67,10 @@ pub fn SectionView(ui: SectionUi, number: usize) -> impl IntoView {
     let s: &'static Section = ui.section;
     let iso = isolated();
     let blocked = Memo::new(move |_| runs::blocked(s, ui.size.get(), iso));
-    let busy_elsewhere = move || ui.shared.busy.get().is_some_and(|b| b != s.id);
+    let twin = isolated_twin(s.id);
     let status = move || match ui.state.get() {
-        RunState::Idle if busy_elsewhere() => {
-            "Another section is running; this one can run when it ends.".to_owned()
+        RunState::Idle if ui.shared.busy.get().is_some() => {
+            "Another step is running; this one can run when it ends.".to_owned()
         }
         RunState::Idle => String::new(),
         RunState::Running => {
@@ -192,31 +86,48 @@ pub fn SectionView(ui: SectionUi, number: usize) -> impl IntoView {
         RunState::Stopped => "Stopped: every worker was terminated.".to_owned(),
         RunState::Failed => "It could not run: see why below.".to_owned(),
     };
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some((name, value)) = changed_radio(&ev) else {
+            return;
+        };
+        if name == format!("guess-{}", s.id) {
+            store::save_guess(s.id, Some(&value));
+            ui.guess.set(Some(value));
+        } else if name == format!("size-{}", s.id) {
+            ui.size.set(if value == "lesson" {
+                Size::Lesson
+            } else {
+                Size::Quick
+            });
+        }
+    };
+    let verdict = move || {
+        let guess = ui.guess.get();
+        match (ui.verdict.get(), ui.state.get()) {
+            (Some(v), _) => markup::verdict(s, &v, guess.as_deref()),
+            (None, RunState::Stopped) => markup::stopped(),
+            _ => String::new(),
+        }
+    };
+    let figures = (0..s.demos.len())
+        .map(|k| demo_figure(ui, k))
+        .collect_view();
     let title_id = format!("{}-title", s.id);
     let labelled_by = title_id.clone();
-    let intro = s.intro.iter().map(|p| view! { <p>{*p}</p> }).collect_view();
-    let figures = (0..s.demos.len())
-        .map(|k| view! { <DemoFigure ui=ui k=k/> })
-        .collect_view();
-    let twin = isolated_twin(s.id);
+    let guess_html = markup::guess(s, cores(), ui.guess.get_untracked().as_deref());
     view! {
         <section id=s.id class="lesson-section" aria-labelledby=labelled_by
-            data-state=move || ui.state.get().key()>
+            data-state=move || ui.state.get().key() on:change=on_change>
             <h2 id=title_id><span class="num">{number}". "</span>{s.title}</h2>
-            <div class="intro">{intro}</div>
-            <Guess ui=ui/>
-            {move || blocked.get().map(|why| view! {
-                <div class="blocked" role="note">
-                    <p><strong>"This demo cannot run on this page. "</strong>{why}</p>
-                    {s.game.then(|| view! { <p>"The scheduler game below runs anywhere: it shows the same lost update, one bytecode at a time."</p> })}
-                    {twin.clone().map(|href| view! { <p><a href=href>"Open this lesson on the isolated page"</a>", where it can run."</p> })}
-                </div>
-            })}
+            <div class="intro" inner_html=markup::intro(s)></div>
+            <div inner_html=guess_html></div>
+            <div class="blocked" role="note" hidden=move || blocked.with(Option::is_none)
+                inner_html=move || blocked.get().map(|why| markup::blocked(&why, s.game, twin.as_deref())).unwrap_or_default()></div>
             <div class="run-bar">
-                <SizeSwitch ui=ui/>
+                <div inner_html=markup::size(s)></div>
                 <div class="buttons">
                     <button id=format!("run-{}", s.id) class="primary run"
-                        disabled=move || ui.shared.busy.get().is_some() || blocked.get().is_some()
+                        disabled=move || ui.shared.busy.get().is_some() || blocked.with(Option::is_some)
                         on:click=move |_| runs::start(ui)>"Run"</button>
                     <button id=format!("stop-{}", s.id) class="stop"
                         disabled=move || ui.state.get() != RunState::Running
@@ -224,14 +135,16 @@ pub fn SectionView(ui: SectionUi, number: usize) -> impl IntoView {
                     <span class="status" role="status">{status}</span>
                 </div>
             </div>
-            {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <p class="error" role="alert" hidden=move || ui.error.with(Option::is_none)>{move || ui.error.get()}</p>
             <div class="demos">{figures}</div>
             // The simulator's "same on 16 / 64 cores" pictures go here once the engine exports
             // it (the seam is `simulate::simulated`); until then nothing is shown, and nothing
             // is invented.
-            <VerdictView ui=ui/>
+            <div class="verdict" aria-live="polite" inner_html=verdict></div>
             {s.game.then(|| view! { <SchedulerGame/> })}
-            {(s.id == "which").then(|| view! { <Results shared=ui.shared/> })}
+            {(s.id == "which").then(|| view! {
+                <div class="results" inner_html=move || markup::results(&ui.shared.results.get())></div>
+            })}
         </section>
     }
 }
@@ -241,28 +154,34 @@ pub fn section_ui(section: &'static Section, shared: Shared) -> SectionUi {
     SectionUi::new(section, shared, store::load_guess(section.id))
 }
 
+/// The page's header: where it is, what it does, how threads run here, the steps.
+fn header_html(iso: bool) -> String {
+    let esc = view::escape_html;
+    let toc: String = SECTIONS
+        .iter()
+        .map(|s| format!("<li><a href=\"lesson/#{}\">{}</a></li>", s.id, esc(s.title)))
+        .collect();
+    format!(
+        "<p class=\"crumb\"><a href=\"./\">GIL Lab</a> › the lesson</p>\
+         <h1>Threads, processes and the GIL, step by step</h1>\
+         <p class=\"tagline\">Each step asks you to guess first, then runs the real thing in this browser and explains what the picture showed, with this run's own numbers.</p>\
+         <p class=\"mode\" data-isolated=\"{iso}\">{}</p>\
+         <nav aria-label=\"Steps of the lesson\"><ol class=\"toc\">{toc}</ol></nav>",
+        esc(mode_sentence(iso))
+    )
+}
+
 /// The whole lesson page.
 #[component]
 pub fn LessonPage() -> impl IntoView {
     let shared = Shared::new();
-    let iso = isolated();
-    let toc = SECTIONS
-        .iter()
-        .map(|s| view! { <li><a href=format!("lesson/#{}", s.id)>{s.title}</a></li> })
-        .collect_view();
     let sections = SECTIONS
         .iter()
         .enumerate()
         .map(|(i, s)| view! { <SectionView ui=section_ui(s, shared) number=i + 1/> })
         .collect_view();
     view! {
-        <header class="lesson-header">
-            <p class="crumb"><a href="./">"GIL Lab"</a>" › the lesson"</p>
-            <h1>"Threads, processes and the GIL, step by step"</h1>
-            <p class="tagline">"Each step asks you to guess first, then runs the real thing in this browser and explains what the picture showed, with this run's own numbers."</p>
-            <p class="mode" data-isolated=iso.to_string()>{mode_sentence(iso)}</p>
-            <nav aria-label="Steps of the lesson"><ol class="toc">{toc}</ol></nav>
-        </header>
+        <header class="lesson-header" inner_html=header_html(isolated())></header>
         <main class="lesson-main">{sections}</main>
         <footer class="lesson-footer">"Everything runs on Web Workers in this page; nothing is sent anywhere. Your guesses are kept in this browser's local storage."</footer>
     }
