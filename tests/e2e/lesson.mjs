@@ -293,9 +293,8 @@ if (SHOTS) {
       await shot(page, `iso-7-${id}`, `#${id}`);
     }
     await page.setViewportSize({ width: 420, height: 900 });
-    await page.goto(`${MODES[0].url}#gil`);
-    await page.waitForSelector('#run-gil');
-    await shot(page, 'iso-8-narrow');
+    await shot(page, 'iso-8-narrow-gil', '#gil');
+    await shot(page, 'iso-8-narrow-game', '#shared-data .game');
     await page.close();
   });
 }

@@ -48,10 +48,8 @@ pub fn redirect_embed() -> bool {
     }
     let l = window().location();
     let search = l.search().unwrap_or_default();
-    let target = web_sys::Url::new_with_base(
-        &format!("lesson/{search}"),
-        &l.href().unwrap_or_default(),
-    );
+    let target =
+        web_sys::Url::new_with_base(&format!("lesson/{search}"), &l.href().unwrap_or_default());
     match target {
         Ok(u) => l.replace(&u.href()).is_ok(),
         Err(_) => false,

@@ -139,6 +139,11 @@ fn cpu_word(r: &RunReport) -> &'static str {
     }
 }
 
+/// A state as the picture's legend names it, quoted: “waiting for the GIL”.
+fn legend(state: SpanState) -> String {
+    format!("“{}”", state.describe())
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -167,8 +172,9 @@ pub fn processes_threads(reports: &[RunReport], _cores: u32) -> Verdict {
             plural(thr.lanes.len(), "thread", "threads")
         ),
         format!(
-            "Each process first spent {} starting (median; the “starting” bars), before its first line of Python{}.",
+            "Each process first spent {} starting (median; the {} bars), before its first line of Python{}.",
             d(p_start),
+            legend(SpanState::Starting),
             p_ready.map_or(String::new(), |r| format!(
                 ", and was at work {} after Run",
                 d(r)
@@ -218,6 +224,11 @@ pub fn concurrency(reports: &[RunReport], cores: u32) -> Verdict {
             if b >= 2 { ": that is parallelism" } else { "" }
         ),
     ];
+    if b > cores as usize && cores >= 2 {
+        lines.push(format!(
+            "This machine has {cores} cores, so at most {cores} threads can truly compute at once: the bars of the others include time spent ready but waiting for a core, which a browser cannot see."
+        ));
+    }
     if cores < 2 {
         lines.push(
             "This machine reports a single core, so even without a GIL the threads could only take turns there.".to_owned(),
@@ -307,8 +318,9 @@ pub fn io(reports: &[RunReport], _cores: u32) -> Verdict {
         times(s)
     )];
     lines.push(format!(
-        "Up to {} waiting at once (the “waiting for I/O” bars): a thread holds no GIL while it waits, so the waits overlap.",
-        plural(most_at_once(thr, SpanState::IoWait), "download was", "downloads were")
+        "Up to {} waiting at once (the {} bars): a thread holds no GIL while it waits, so the waits overlap.",
+        plural(most_at_once(thr, SpanState::IoWait), "download was", "downloads were"),
+        legend(SpanState::IoWait)
     ));
     if let Some(c) = cpu_over_wall(thr) {
         lines.push(format!(
@@ -365,8 +377,9 @@ pub fn convoy(reports: &[RunReport], _cores: u32) -> Verdict {
     )];
     if let Some(i) = interval {
         lines.push(format!(
-            "The switch interval is {}. The extra time is the “waiting for GIL” bars after each call: the returning thread waits an interval, then for the holder's next check point.",
-            d(i)
+            "The switch interval is {}. The extra time is the {} bars after each call: the returning thread waits an interval, then for the holder's next check point.",
+            d(i),
+            legend(SpanState::GilWait)
         ));
     }
     Verdict {

@@ -87,10 +87,18 @@ pub fn SchedulerGame() -> impl IntoView {
     let on_change = move |ev: leptos::ev::Event| {
         match changed_radio(&ev) {
             Some((name, value)) if name == "game-style" => {
-                style.set(if value == "call" { Style::Call } else { Style::Plain });
+                style.set(if value == "call" {
+                    Style::Call
+                } else {
+                    Style::Plain
+                });
             }
             Some((name, value)) if name == "game-decider" => {
-                decider.set(if value == "gil" { Decider::Gil } else { Decider::Learner });
+                decider.set(if value == "gil" {
+                    Decider::Gil
+                } else {
+                    Decider::Learner
+                });
             }
             _ => return,
         }

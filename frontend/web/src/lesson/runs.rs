@@ -178,7 +178,7 @@ pub fn install() {
 }
 
 fn redraw() {
-    if reduced_motion() || !runtime::running() {
+    if !runtime::running() || reduced_motion() {
         return;
     }
     let current = JOB.with(|j| j.borrow().as_ref().map(|j| (j.ui, j.next)));

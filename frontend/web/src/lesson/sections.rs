@@ -104,6 +104,10 @@ impl Section {
 
 const N_QUICK: &[(&str, &str)] = &[("n", "2000"), ("tasks", "4")];
 const THREADS_QUICK: &[(&str, &str)] = &[("n", "2000"), ("tasks", "4"), ("workers", "4")];
+// Processes pay a start of tens of milliseconds each in a browser: a little more work per call
+// keeps that from being the whole story at quick size.
+const N_PROCESSES: &[(&str, &str)] = &[("n", "3000"), ("tasks", "4")];
+const PROCESSES_QUICK: &[(&str, &str)] = &[("n", "3000"), ("tasks", "4"), ("workers", "4")];
 
 const CPU_ANSWERS: &[Choice] = &[
     Choice {
@@ -316,25 +320,25 @@ pub const SECTIONS: &[Section] = &[
             Demo {
                 scenario: "cpu-sequential",
                 caption: "one after another",
-                quick: N_QUICK,
+                quick: N_PROCESSES,
                 lesson: &[],
             },
             Demo {
                 scenario: "cpu-processes",
                 caption: "4 processes",
-                quick: THREADS_QUICK,
+                quick: PROCESSES_QUICK,
                 lesson: &[],
             },
             Demo {
                 scenario: "cpu-pool",
                 caption: "Pool(4).map",
-                quick: THREADS_QUICK,
+                quick: PROCESSES_QUICK,
                 lesson: &[],
             },
             Demo {
                 scenario: "cpu-interpreters",
                 caption: "4 subinterpreters",
-                quick: THREADS_QUICK,
+                quick: PROCESSES_QUICK,
                 lesson: &[],
             },
         ],
@@ -401,13 +405,13 @@ pub const SECTIONS: &[Section] = &[
             Demo {
                 scenario: "cpu-threads",
                 caption: "4 threads",
-                quick: THREADS_QUICK,
+                quick: PROCESSES_QUICK,
                 lesson: &[],
             },
             Demo {
                 scenario: "cpu-pool",
                 caption: "Pool(4).map",
-                quick: THREADS_QUICK,
+                quick: PROCESSES_QUICK,
                 lesson: &[],
             },
         ],

@@ -38,7 +38,8 @@ fn demo_figure(ui: SectionUi, k: usize) -> impl IntoView {
         let running = ui.state.get() == RunState::Running;
         let current = ui.current.get();
         if running && current == Some(k) && runs::reduced_motion() {
-            "Running: the picture appears when this run ends (your system asks for reduced motion).".to_owned()
+            "Running: the picture appears when this run ends (your system asks for reduced motion)."
+                .to_owned()
         } else if running && current.is_some_and(|c| c < k) {
             "Waiting for the run before this one.".to_owned()
         } else {

@@ -104,6 +104,7 @@ fn concurrency_tells_taking_turns_from_running_at_once() {
     assert_eq!(v.answer, Some("free-only"), "{:?}", v.lines);
     assert!(v.lines[0].contains("at most 1 thread was computing"));
     assert!(v.lines[1].contains("up to 2 threads computed"));
+    assert_eq!(v.lines.len(), 2, "two threads on two cores need no caveat");
     let mut single = report("concurrency", 1, LaneKind::Thread, 2, 100_000);
     taking_turns(&mut single, 100_000);
     let v = concurrency(&[with, single], 1);
