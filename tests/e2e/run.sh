@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
-#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs
+#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs and lesson.mjs
 #   tests/e2e/run.sh --bench    the same, then bench.mjs instead of the tests
 #   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
 #
@@ -29,7 +29,7 @@ chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium_bin" ]; then
   echo "e2e: installing Debian's chromium (apt)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/binaryen" ]; then
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/binaryen" ] || [ ! -d "$here/node_modules/axe-core" ]; then
   echo "e2e: npm ci"; (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
@@ -59,5 +59,9 @@ cd "$here"
 if [ "$mode" = bench ]; then
   node bench.mjs
 else
-  node e2e.mjs $filter
+  # Both suites run even when the first fails, so one run shows every failure.
+  rc=0
+  node e2e.mjs ${filter:+"$filter"} || rc=1
+  node lesson.mjs ${filter:+"$filter"} || rc=1
+  exit $rc
 fi

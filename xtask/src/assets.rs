@@ -1,5 +1,6 @@
-//! The static files of `dist/`: the entry page, the worker scripts, the images the I/O demos
-//! download, and a size report.
+//! The static files of `dist/`: the entry pages (the lab's `index.html`, and everything under
+//! `frontend/web/static/`, such as the lesson's `lesson/index.html`), the worker scripts, the
+//! images the I/O demos download, and a size report.
 
 use std::io::Write;
 use std::path::Path;
@@ -31,12 +32,34 @@ pub fn write_static(root: &Path, dist: &Path) -> Result<()> {
             std::fs::copy(&p, dist.join("js").join(name))?;
         }
     }
+    copy_tree(&root.join("frontend/web/static"), dist)
+        .context("could not copy frontend/web/static into dist/")?;
     // GitHub Pages: serve files as they are.
     std::fs::write(dist.join(".nojekyll"), "")?;
     let img = dist.join("img");
     std::fs::create_dir_all(&img)?;
     for (k, (name, size)) in IMAGES.iter().enumerate() {
         std::fs::write(img.join(name), fake_jpeg(*size, k as u64 + 1))?;
+    }
+    Ok(())
+}
+
+/// Copies every file under `from` to the same place under `to` (the lesson's entry page and
+/// stylesheet live in `frontend/web/static/lesson/`).
+fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&dst)?;
+            copy_tree(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)
+                .with_context(|| format!("could not copy {}", src.display()))?;
+        }
     }
     Ok(())
 }
@@ -85,6 +108,23 @@ pub fn report_sizes(dist: &Path) -> Result<()> {
     eprintln!(
         "  first load, gzip: {:.1} KB (goal ≤ 400 KB)",
         total as f64 / 1024.0
+    );
+    // The lesson's page loads its own UI module instead of the lab's.
+    let mut lesson = total;
+    for (lab, own) in [
+        ("index.html", "lesson/index.html"),
+        ("pkg/gil_lab_web.js", "lesson/pkg/gil_lab_web.js"),
+        ("pkg/gil_lab_web_bg.wasm", "lesson/pkg/gil_lab_web_bg.wasm"),
+    ] {
+        let gz = |f: &str| -> Result<usize> {
+            std::fs::read(dist.join(f)).map_or(Ok(0), |b| gz_len(&b))
+        };
+        lesson = lesson + gz(own)? - gz(lab)?;
+    }
+    let css = std::fs::read(dist.join("lesson/lesson.css")).map_or(Ok(0), |b| gz_len(&b))?;
+    eprintln!(
+        "  lesson page's first load, gzip: {:.1} KB (goal ≤ 400 KB)",
+        (lesson + css) as f64 / 1024.0
     );
     for f in [
         "engine/plain/gil_lab_engine_bg.wasm",

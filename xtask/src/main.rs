@@ -1,7 +1,7 @@
 //! `cargo xtask` — GIL Lab's web build driver.
 //!
 //! ```text
-//! cargo xtask build        # UI (stable) + plain engine (stable) + threaded engine (nightly) -> dist/
+//! cargo xtask build        # UI, lab + lesson (stable) + plain engine (stable) + threaded engine (nightly) -> dist/
 //! cargo xtask serve [PORT] # build, then `gil-lab serve` on 127.0.0.1 with COOP/COEP
 //! cargo xtask test         # everything CI runs: fmt, clippy (host + wasm32), tests, browser tests
 //! cargo xtask lint         # only `cargo fmt --check` and clippy (host + wasm32), -D warnings
@@ -215,6 +215,20 @@ fn build(skip_threaded: bool) -> Result<()> {
 
     eprintln!("xtask: building the UI (stable)");
     run(cargo_wasm("stable", "gil-lab-web", "target/web-ui", &[]))?;
+    // The lesson page's module: the same crate with the lesson mounted instead of the lab. Both
+    // builds leave their module at the same path, so the lab's is set aside first.
+    // (wasm-bindgen names its output after the input file: keep the name, change the folder.)
+    let lab_wasm = root.join("target/web-ui/lab/gil_lab_web.wasm");
+    std::fs::create_dir_all(root.join("target/web-ui/lab"))?;
+    std::fs::copy(rel("target/web-ui", "gil_lab_web"), &lab_wasm)
+        .context("could not set the lab's UI module aside")?;
+    eprintln!("xtask: building the lesson's UI (stable)");
+    run(cargo_wasm(
+        "stable",
+        "gil-lab-web",
+        "target/web-ui",
+        &["--features", "lesson-page"],
+    ))?;
     eprintln!("xtask: building the plain engine (stable)");
     run(cargo_wasm(
         "stable",
@@ -248,7 +262,11 @@ fn build(skip_threaded: bool) -> Result<()> {
     if dist.exists() {
         std::fs::remove_dir_all(&dist).context("could not clear dist/")?;
     }
-    bindgen(&rel("target/web-ui", "gil_lab_web"), &dist.join("pkg"))?;
+    bindgen(&lab_wasm, &dist.join("pkg"))?;
+    bindgen(
+        &rel("target/web-ui", "gil_lab_web"),
+        &dist.join("lesson/pkg"),
+    )?;
     bindgen(
         &rel("target/web-engine", "gil_lab_engine"),
         &dist.join("engine/plain"),
@@ -261,6 +279,7 @@ fn build(skip_threaded: bool) -> Result<()> {
     }
     for wasm in [
         "pkg/gil_lab_web_bg.wasm",
+        "lesson/pkg/gil_lab_web_bg.wasm",
         "engine/plain/gil_lab_engine_bg.wasm",
         "engine/threaded/gil_lab_engine_bg.wasm",
     ] {

@@ -13,6 +13,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::files;
 use crate::form::{self, Fields, QUICK_INCREMENTS, QUICK_N};
+use crate::page::{
+    browser, console_hook, cores, get, image_urls, isolated, mode_sentence, publish, query, window,
+};
+use crate::picture::Picture;
 use crate::runtime::{self, Update as RunUpdate};
 
 thread_local! {
@@ -23,93 +27,6 @@ thread_local! {
 
 fn baseline_key(p: &Params) -> String {
     serde_json::to_string(&(&p.workload, p.tasks)).unwrap_or_default()
-}
-
-fn window() -> web_sys::Window {
-    web_sys::window().expect("a page has a window")
-}
-
-fn isolated() -> bool {
-    js_sys::Reflect::get(&window(), &"crossOriginIsolated".into())
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
-}
-
-fn cores() -> u32 {
-    (window().navigator().hardware_concurrency() as u32).max(1)
-}
-
-fn browser() -> String {
-    let ua = window().navigator().user_agent().unwrap_or_default();
-    for (key, name) in [
-        ("Firefox/", "Firefox"),
-        ("Chrome/", "Chromium"),
-        ("Version/", "Safari"),
-    ] {
-        if let Some(i) = ua.find(key) {
-            let v: String = ua[i + key.len()..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            return format!("{name} {v}");
-        }
-    }
-    "a browser".to_owned()
-}
-
-fn image_urls() -> Vec<String> {
-    let base = window()
-        .document()
-        .and_then(|d| d.base_uri().ok().flatten())
-        .unwrap_or_default();
-    (1..=gil_lab::scenario::IMAGES)
-        .filter_map(|k| {
-            web_sys::Url::new_with_base(&format!("img/photo-{k}.jpg"), &base)
-                .ok()
-                .map(|u| u.href())
-        })
-        .collect()
-}
-
-fn mode_sentence(isolated: bool) -> &'static str {
-    if isolated {
-        "This page is cross-origin isolated, so threads here share one memory and take turns on a real GIL, just as in CPython; processes are separate workers."
-    } else {
-        "This page is not cross-origin isolated (its host sends no COOP/COEP headers), so each thread runs in its own worker and the GIL is passed between them by messages, with CPython's rules; processes are separate workers either way."
-    }
-}
-
-/// Test and embedding hooks: the last finished report and the run state, on `window`.
-fn publish(state: &str, report: Option<&RunReport>) {
-    let w = window();
-    let _ = js_sys::Reflect::set(&w, &"__gilLabState".into(), &state.into());
-    if let Some(r) = report {
-        let _ = js_sys::Reflect::set(&w, &"__gilLabLastReport".into(), &r.to_json().into());
-    }
-}
-
-fn query() -> Vec<(String, String)> {
-    let search = window().location().search().unwrap_or_default();
-    let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let entries = js_sys::try_iter(&params).ok().flatten();
-    if let Some(it) = entries {
-        for pair in it.flatten() {
-            let arr: js_sys::Array = pair.unchecked_into();
-            out.push((
-                arr.get(0).as_string().unwrap_or_default(),
-                arr.get(1).as_string().unwrap_or_default(),
-            ));
-        }
-    }
-    out
-}
-
-fn get<'a>(q: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 /// Everything the page shows, as signals.
@@ -281,41 +198,6 @@ fn open_report(
     });
 }
 
-/// The picture and summary of one report.
-#[component]
-fn Picture(#[prop(into)] report: Signal<Option<RunReport>>, compact: bool) -> impl IntoView {
-    let svg = Memo::new(move |_| report.with(|r| r.as_ref().map(|r| view::layout(r).to_svg())));
-    let summary = Memo::new(move |_| report.with(|r| r.as_ref().map(view::text_summary)));
-    let hint = Memo::new(move |_| {
-        report.with(|r| {
-            r.as_ref().and_then(|r| {
-                let wants = gil_lab::scenario::find(&r.scenario).and_then(|s| s.baseline);
-                (wants.is_some() && r.baseline_wall_us.is_none()).then(|| {
-                    format!(
-                        "No speed-up yet: run {} with the same settings first (the button above does), then this one again.",
-                        wants.unwrap_or_default()
-                    )
-                })
-            })
-        })
-    });
-    view! {
-        <div class="picture">
-            {move || match svg.get() {
-                Some(s) => view! { <div class="svg" inner_html=s></div> }.into_any(),
-                None => view! { <div class="svg empty">"Press Run: the timeline appears here and grows as the workers report."</div> }.into_any(),
-            }}
-            <p class="estimate">"Per-core load in a browser is estimated from what the workers were doing: browsers do not expose per-core load."</p>
-            {move || (!compact).then(|| hint.get().map(|h| view! { <p class="hint">{h}</p> }))}
-            {move || (!compact).then(|| summary.get().map(|s| view! { <pre class="summary">{s}</pre> }))}
-            {move || compact.then(|| summary.get().map(|s| {
-                let short: String = s.lines().take(4).collect::<Vec<_>>().join("\n");
-                view! { <pre class="summary">{short}</pre> }
-            }))}
-        </div>
-    }
-}
-
 fn field(
     id: &'static str,
     label: &'static str,
@@ -382,6 +264,7 @@ fn Lab(ui: Ui) -> impl IntoView {
             <h1>"GIL Lab"</h1>
             <p class="tagline">"Why Python threads don't speed up CPU-bound code, why they do speed up waiting, and why processes do: run the lesson's demos and watch each thread."</p>
             <p class="mode" data-isolated=iso.to_string()>{mode_sentence(iso)}</p>
+            <p class="lesson-link"><a href="lesson/">"New to threads and the GIL? Walk through the lesson: guess, run, see why."</a></p>
         </header>
         <main class="lab">
             <section class="controls">
@@ -577,21 +460,4 @@ fn install_drop(ui: Ui) {
     let _ = body.add_event_listener_with_callback("drop", drop.as_ref().unchecked_ref());
     over.forget();
     drop.forget();
-}
-
-/// A Rust panic becomes a message on the page, never a silent blank page.
-fn console_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let msg = format!("GIL Lab hit a bug: {info}");
-        web_sys::console::error_1(&msg.clone().into());
-        if let Some(doc) = window().document()
-            && let Ok(p) = doc.create_element("p")
-        {
-            p.set_class_name("error fatal");
-            p.set_text_content(Some(&msg));
-            if let Some(b) = doc.body() {
-                let _ = b.prepend_with_node_1(&p);
-            }
-        }
-    }));
 }
