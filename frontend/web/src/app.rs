@@ -344,9 +344,12 @@ fn Lab(ui: Ui) -> impl IntoView {
     let defaults = Memo::new(move |_| scenario().map(|s| s.defaults()));
     let python = Memo::new(move |_| scenario().map(|s| s.python_code()).unwrap_or_default());
     let is_sum = move || {
-        defaults
-            .get()
-            .is_some_and(|p| matches!(p.workload, Workload::SumPowers { .. }))
+        defaults.get().is_some_and(|p| {
+            matches!(
+                p.workload,
+                Workload::SumPowers { .. } | Workload::Convoy { .. }
+            )
+        })
     };
     let is_io = move || {
         defaults
@@ -354,9 +357,12 @@ fn Lab(ui: Ui) -> impl IntoView {
             .is_some_and(|p| matches!(p.workload, Workload::Download { .. }))
     };
     let is_threads = move || {
-        defaults
-            .get()
-            .is_some_and(|p| matches!(p.model, Model::Threads { .. } | Model::Race { .. }))
+        defaults.get().is_some_and(|p| {
+            matches!(
+                p.model,
+                Model::Threads { .. } | Model::Race { .. } | Model::Convoy { .. }
+            )
+        })
     };
     let is_race = move || {
         defaults
