@@ -149,9 +149,6 @@ async function driveLanes(host, onPage, onTick) {
           case 'finished':
             end();
             break;
-          case 'failed':
-            end(new Error(a.message));
-            break;
         }
       }
     };

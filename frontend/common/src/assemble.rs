@@ -53,7 +53,7 @@ pub struct LiveRun {
 impl LiveRun {
     /// A run with nothing received yet.
     pub fn new(scenario: &str, params: Params, tasks: Vec<Numbered>, machine: Machine) -> Self {
-        let lanes = gil_lab::runner::lanes_for(&params);
+        let lanes = crate::lanes_of(&params);
         Self {
             scenario: scenario.to_owned(),
             params,

@@ -129,6 +129,15 @@ pub fn io_note(params: &Params) -> Option<String> {
     ))
 }
 
+/// The lanes a run of `params` draws, known before it starts: `runner::lanes_for`, and the
+/// convoy demo's two groups (the race demo's come with its cases, at the end).
+pub fn lanes_of(params: &Params) -> Vec<gil_lab::trace::Lane> {
+    match gil_lab::runner::convoy::Setup::from_params(params) {
+        Some(setup) => setup.lanes(),
+        None => gil_lab::runner::lanes_for(params),
+    }
+}
+
 /// Total `Running` time of every lane: the CPU time estimate in the browser.
 pub fn running_us(spans: &[Span]) -> u64 {
     spans

@@ -162,7 +162,6 @@ impl Rig {
                     }
                     HostOut::Started { epoch_ms } => epoch = Some((epoch_ms * 1000.0) as u64),
                     HostOut::Finished => finished = true,
-                    HostOut::Failed { message } => panic!("run failed: {message}"),
                 }
             }
             if finished {

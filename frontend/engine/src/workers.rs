@@ -261,7 +261,6 @@ impl HostRun {
                     }
                     acts.push(HostAction::Finished);
                 }
-                HostOut::Failed { message } => acts.push(HostAction::Failed { message }),
             }
         }
         to_text(&acts)

@@ -211,7 +211,6 @@ fn apply(cur: &mut Current, e: LiveEvent) {
         LiveEvent::Outcome { id, outcome } => {
             cur.live.outcomes.insert(id, outcome);
         }
-        LiveEvent::Lanes { lanes } => cur.live.lanes = lanes,
     }
 }
 

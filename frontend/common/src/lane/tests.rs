@@ -51,7 +51,6 @@ fn kinds(out: &[FromLane]) -> Vec<&'static str> {
             FromLane::TaskDone { .. } => "done",
             FromLane::Gil { .. } => "gil",
             FromLane::Exited { .. } => "exited",
-            FromLane::Failed { .. } => "failed",
         })
         .collect()
 }
