@@ -199,7 +199,8 @@ impl Ui {
     fn on_update(self, u: RunUpdate) {
         match u {
             RunUpdate::Progress => {}
-            RunUpdate::Finished(mut r) => {
+            RunUpdate::Finished(r) => {
+                let mut r = *r;
                 let key = baseline_key(&r.params);
                 if matches!(r.params.model, Model::Sequential) {
                     BASELINES.with(|b| b.borrow_mut().insert(key, r.wall_us));

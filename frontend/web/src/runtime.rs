@@ -21,7 +21,7 @@ pub enum Update {
     /// The picture should be redrawn.
     Progress,
     /// The run finished with this report.
-    Finished(RunReport),
+    Finished(Box<RunReport>),
     /// The run failed.
     Failed(String),
 }
@@ -40,10 +40,13 @@ struct Current {
     message: String,
 }
 
+/// The function that hears about runs.
+type Listener = Box<dyn Fn(Update)>;
+
 thread_local! {
     static HOST: RefCell<Option<Host>> = const { RefCell::new(None) };
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
-    static LISTENER: RefCell<Option<Box<dyn Fn(Update)>>> = const { RefCell::new(None) };
+    static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
 }
 
 /// `performance.timeOrigin + performance.now()`: the lab's one clock.
@@ -133,7 +136,7 @@ fn on_host(msg: FromHost) {
                 });
             }
             if CURRENT.with(|c| c.borrow_mut().take()).is_some() {
-                notify(Update::Finished(*report));
+                notify(Update::Finished(report));
             }
         }
         FromHost::Error { message } => {
@@ -142,11 +145,11 @@ fn on_host(msg: FromHost) {
                 // The shared-memory pool is smaller than this run needs: a fresh host.
                 kill_host();
                 let again = CURRENT.with(|c| c.borrow().as_ref().map(|c| c.message.clone()));
-                if let Some(m) = again {
-                    if spawn_host().is_ok() {
-                        post(&m);
-                        return;
-                    }
+                if let Some(m) = again
+                    && spawn_host().is_ok()
+                {
+                    post(&m);
+                    return;
                 }
             }
             CURRENT.with(|c| c.borrow_mut().take());
@@ -160,10 +163,13 @@ fn apply(cur: &mut Current, e: LiveEvent) {
         LiveEvent::Span { span } => {
             let end = cur.last_end.entry(span.lane).or_insert(0);
             *end = (*end).max(span.end_us);
-            if let Some(o) = cur.live.open.get(&span.lane) {
-                if o.since_us < span.end_us {
-                    cur.live.open.remove(&span.lane);
-                }
+            if cur
+                .live
+                .open
+                .get(&span.lane)
+                .is_some_and(|o| o.since_us < span.end_us)
+            {
+                cur.live.open.remove(&span.lane);
             }
             cur.live.spans.push(span);
         }
