@@ -1,102 +1,27 @@
 // The engine's host: a dedicated module Worker the page talks to. Nothing heavy ever runs on the
 // page's main thread; the page only draws what this worker streams back.
 //
-// Two paths:
-// - 'mt' (page cross-origin isolated, threads): the threaded engine, one shared wasm memory,
-//   a wasm-bindgen-rayon pool and the core's own Gil. This worker polls it for spans and
-//   performs the downloads its lanes ask for (fetch + modelled wait + OPFS are asynchronous).
-// - 'workers' (processes; threads when not isolated): one fresh lane Worker with its own plain
-//   engine instance per lane. Processes pay their real start cost (a `starting` span); threads
-//   of a non-isolated page get their GIL from the broker below, by message.
+// Two paths, and every rule of both lives in the engine (Rust):
+// - 'shared_memory' (page cross-origin isolated; threads, subinterpreters, convoy, race): the
+//   threaded engine runs the scenario on one shared wasm memory with the core's own GIL. This
+//   worker polls it for downloads to perform and, for the race demo's processes, for real
+//   worker processes to run.
+// - 'workers' (processes; everything on a page that is not isolated): the plain engine's
+//   HostRun in this worker drives one lane Worker per thread or process, each running the core's
+//   thread loop (lane.js); a shared GIL is granted by the HostRun's GIL machine, by messages.
+// This script only creates workers, carries the engine's messages (JSON text it never reads
+// beyond the action's tag), fetches, and keeps time for the live picture's batches.
 
 import { absNow, download } from './io.js';
 
 const post = (m) => postMessage(m);
-let batch = [];
-let flushTimer = null;
-
-// Events reach the page in batches, 10 a second: the page redraws the growing picture twice a
-// second, and each message costs its main thread (and so the workers, on a 2-core machine).
-function emit(ev) {
-  batch.push(ev);
-  if (!flushTimer) flushTimer = setTimeout(flush, 100);
-}
-function flush() {
-  flushTimer = null;
-  if (batch.length) post({ type: 'events', events: batch });
-  batch = [];
-}
-function finish(msg) {
-  flush();
-  post(msg);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The message-passing GIL (CPython's ceval_gil.c rules, one lane = one thread).
-class Broker {
-  constructor(intervalMs, send) {
-    this.interval = intervalMs;
-    this.send = send;
-    this.holder = null;
-    this.last = null;
-    this.switches = 0;
-    this.drops = 0;
-    this.dropSent = false;
-    this.waiters = [];
-  }
-  take(lane) {
-    if (this.holder === null && this.waiters.length === 0) return this.grant(lane, false);
-    const w = { lane, saved: this.switches, timer: null };
-    this.waiters.push(w);
-    this.arm(w);
-  }
-  // A waiter waits one switch interval; if no switch happened meanwhile it sets the drop
-  // request, which the holder sees at its next check point.
-  arm(w) {
-    w.timer = setTimeout(() => {
-      if (!this.waiters.includes(w)) return;
-      if (this.holder !== null && this.switches === w.saved && !this.dropSent) {
-        this.dropSent = true;
-        this.drops++;
-        this.send(this.holder, { type: 'drop' });
-      }
-      w.saved = this.switches;
-      this.arm(w);
-    }, this.interval);
-  }
-  // Forced switching falls out of the queue: the lane that dropped the GIL asks again behind
-  // the waiter that now gets it, so it cannot take it straight back.
-  release(lane) {
-    if (this.holder !== lane) return;
-    this.holder = null;
-    this.dropSent = false;
-    const w = this.waiters.shift();
-    if (w) {
-      clearTimeout(w.timer);
-      this.grant(w.lane, true);
-    }
-  }
-  grant(lane, waited) {
-    this.holder = lane;
-    if (this.last !== lane) {
-      this.last = lane;
-      this.switches++;
-    }
-    this.send(lane, { type: 'granted', waited });
-  }
-  stop() {
-    for (const w of this.waiters) clearTimeout(w.timer);
-    this.waiters = [];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Worker-based runs.
 
 // The plain engine, compiled once per page and handed to every lane worker, which makes its
 // own fresh instance of it (its own memory) — as every `spawn`ed process maps the same
-// interpreter binary from the OS page cache but starts its own interpreter.
+// interpreter binary from the OS page cache but starts its own interpreter. This worker has
+// an instance too: the HostRun lives in it.
 let plainModule = null;
+let plain = null;
 function plainEngine() {
   if (!plainModule) {
     const url = new URL('../engine/plain/gil_lab_engine_bg.wasm', import.meta.url);
@@ -112,15 +37,12 @@ function plainEngine() {
 // module. Running a little of the workload here once means every lane starts on optimised
 // code, so no lane (and not the first run of a session) is slowed by compiling.
 async function warmUp(module) {
-  try {
-    const glue = await import('../engine/plain/gil_lab_engine.js');
-    await glue.default({ module_or_path: module });
-    const t = new glue.SumTask(1500);
-    while (!t.run_for(50)) {}
-    t.free();
-  } catch (e) {
-    // Only a speed matter: the lanes load the module themselves.
-  }
+  const glue = await import('../engine/plain/gil_lab_engine.js');
+  await glue.default({ module_or_path: module });
+  plain = glue;
+  const t = new glue.SumTask(1500);
+  while (!t.run_for(50)) {}
+  t.free();
   return module;
 }
 
@@ -159,155 +81,92 @@ async function bundleLane() {
     if (url.pathname.includes('/engine/')) {
       top.push(src); // the wasm-bindgen glue: exports and all, at the top level
     } else {
-      const plain = src.replace(/^export\s+(?=(async\s+)?(function|const|let|class)\b)/gm, '');
-      if (HAS_MODULE_SYNTAX.test(plain)) throw new Error(`${url} has other module syntax`);
-      inner.push(plain);
+      const plainSrc = src.replace(/^export\s+(?=(async\s+)?(function|const|let|class)\b)/gm, '');
+      if (HAS_MODULE_SYNTAX.test(plainSrc)) throw new Error(`${url} has other module syntax`);
+      inner.push(plainSrc);
     }
   }
   const code = `${top.join('\n')}\n{\n${inner.join('\n')}\n${body}\n}\n`;
   return URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
 }
 
-function laneWorker(script) {
-  return new Worker(script, { type: 'module' });
-}
+// ---------------------------------------------------------------------------------------------
+// Worker-based runs: the engine's HostRun decides, this carries out.
 
-/** Instantiates the engine in a lane that stands in for a thread (started before the clock). */
-function startLane(w, module) {
-  return new Promise((resolve, reject) => {
-    w.onmessage = ({ data }) => {
-      if (data.type === 'ready') resolve(data.at_ms);
-      else if (data.type === 'failed') reject(new Error(data.message));
-    };
-    w.onerror = (e) => reject(new Error(`a lane worker failed to start: ${e.message || 'script error'}`));
-    w.postMessage({ type: 'init', module });
-  });
-}
-
-/** Which tasks each lane gets when it asks for work. */
-function dispatcher(run) {
-  const m = run.params.model;
-  const tasks = run.tasks.map(([id, task]) => ({ id, task }));
-  const workers = m.kind === 'sequential' ? 1 : m.workers;
-  if (m.kind === 'processes') {
-    // `Process(target=...)`: each process gets its share up front (round robin), once.
-    const shares = Array.from({ length: workers }, (_, w) => tasks.filter((_, i) => i % workers === w));
-    const given = new Set();
-    return (lane) => {
-      if (given.has(lane)) return [];
-      given.add(lane);
-      return shares[lane] || [];
-    };
-  }
-  if (m.kind === 'pool') {
-    // `Pool.map`: free processes pull the next chunk.
-    const size = Math.max(1, m.chunksize);
-    const chunks = [];
-    for (let i = 0; i < tasks.length; i += size) chunks.push(tasks.slice(i, i + size));
-    return () => chunks.shift() || [];
-  }
-  // Threads pull one task at a time from a queue; the main thread runs them in order.
-  const queue = tasks.slice();
-  return () => (queue.length ? [queue.shift()] : []);
-}
-
-let lanes = [];
-let broker = null;
-
-async function runWorkers(run) {
-  const m = run.params.model;
-  const count = m.kind === 'sequential' ? 1 : m.workers;
-  const isProcess = m.kind === 'processes' || m.kind === 'pool';
-  const mode = m.kind === 'threads' ? (m.gil === 'classic' ? 'broker' : 'free') : 'own';
-  const workload = run.params.workload;
-  const latency = workload.latency_ms ?? 0;
-  const bandwidth = workload.bandwidth_kbps ?? 1e9;
-  const next = dispatcher(run);
-  const created = [];
-  let epoch;
-  const cfgFor = (lane) => ({ lane, mode, epoch_ms: epoch, latency_ms: latency, bandwidth_kbps: bandwidth });
-
+/**
+ * Drives `host` (a HostRun) to its end. `onPage` gets the messages meant for the page,
+ * `onTick` runs every 100 ms (the live picture's batches). Resolves when the run is over.
+ */
+async function driveLanes(host, onPage, onTick) {
   const module = await plainEngine();
   const script = await laneScript();
-  let ws;
-  if (isProcess) {
-    // The clock starts before the processes: their start cost (from creating the Worker to
-    // its engine instance being ready) is part of the run. Each process starts its work as
-    // soon as it is ready: `init` carries its configuration.
-    epoch = absNow();
-    post({ type: 'started', epoch_ms: epoch });
-    ws = [];
-    for (let i = 0; i < count; i++) {
-      created.push(absNow());
-      ws.push(laneWorker(script));
-    }
-    lanes = ws;
-  } else {
-    ws = Array.from({ length: count }, () => laneWorker(script));
-    lanes = ws;
-    try {
-      await Promise.all(ws.map((w) => startLane(w, module)));
-    } catch (e) {
-      ws.forEach((w) => w.terminate());
-      throw e;
-    }
-    // Python threads start in well under a millisecond; the Workers standing in for them were
-    // started before the clock, so their start cost is not charged to the run.
-    epoch = absNow();
-    post({ type: 'started', epoch_ms: epoch });
+  const lanes = new Map();
+  let counter = null;
+  if (host.needs_shared_counter()) {
+    // multiprocessing.Value: one word for the value, one for its lock, mapped by every lane.
+    counter = new SharedArrayBuffer(8);
+    plain.set_shared_counter(new Int32Array(counter));
   }
-  const toUs = (ms) => Math.max(0, Math.round((ms - epoch) * 1000));
-  const send = (lane, msg) => ws[lane].postMessage(msg);
-  broker = mode === 'broker' ? new Broker(m.switch_interval_us / 1000, send) : null;
-
-  let finished = 0;
   return new Promise((resolve, reject) => {
-    ws.forEach((w, lane) => {
-      let ready = !isProcess;
-      w.onerror = (e) => reject(new Error(ready
-        ? `lane ${lane + 1} crashed: ${e.message || 'script error'}`
-        : `a lane worker failed to start: ${e.message || 'script error'}`));
-      w.onmessage = ({ data }) => {
-        switch (data.type) {
-          case 'ready':
-            ready = true;
-            emit({ type: 'span', span: { lane, state: 'starting', start_us: toUs(created[lane]), end_us: toUs(data.at_ms) } });
+    const ticker = setInterval(onTick, 100);
+    const end = (err) => {
+      clearInterval(ticker);
+      for (const w of lanes.values()) w.terminate();
+      lanes.clear();
+      if (err) reject(err);
+      else resolve();
+    };
+    const act = (text) => {
+      for (const a of JSON.parse(text)) {
+        switch (a.do) {
+          case 'spawn': {
+            const w = new Worker(script, { type: 'module' });
+            lanes.set(a.lane, w);
+            w.onmessage = ({ data }) => {
+              try {
+                act(host.on_lane(a.lane, data));
+              } catch (e) {
+                end(new Error(String(e.message || e)));
+              }
+            };
+            w.onerror = (e) => {
+              e.preventDefault();
+              end(new Error(`lane ${a.lane + 1} failed: ${e.message || 'script error'}`));
+            };
+            w.postMessage({ module, init: a.init, counter: a.shared_counter ? counter : null });
             break;
-          case 'span':
-          case 'open':
-          case 'progress':
-          case 'outcome':
-            emit(data);
+          }
+          case 'send':
+            lanes.get(a.lane)?.postMessage(a.msg);
             break;
-          case 'take':
-            broker.take(lane);
+          case 'terminate':
+            lanes.get(a.lane)?.terminate();
+            lanes.delete(a.lane);
             break;
-          case 'release':
-            broker.release(lane);
-            break;
-          case 'next':
-            send(lane, { type: 'work', tasks: next(lane) });
+          case 'page':
+            onPage(a.msg);
             break;
           case 'finished':
-            w.terminate();
-            if (++finished === count) {
-              const notes = [];
-              if (broker && broker.switches > 1) {
-                notes.push(`The GIL changed hands ${broker.switches} times (${broker.drops} drop requests after a ${m.switch_interval_us / 1000} ms wait), granted by messages between workers.`);
-              }
-              if (broker) broker.stop();
-              resolve({ wall_us: toUs(absNow()), notes });
-            }
-            break;
-          case 'failed':
-            reject(new Error(data.message));
+            end();
             break;
         }
-      };
-      if (isProcess) send(lane, { type: 'init', module, cfg: cfgFor(lane) });
-      else send(lane, { type: 'start', cfg: cfgFor(lane) });
-    });
+      }
+    };
+    act(host.begin());
   });
+}
+
+async function runWorkers(text) {
+  await plainEngine();
+  const host = new plain.HostRun(text);
+  try {
+    await driveLanes(host, post, () => {
+      const ev = host.page_events();
+      if (ev !== undefined) post(ev);
+    });
+  } finally {
+    host.free();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,28 +190,53 @@ async function loadMt(threads) {
   return poolSize;
 }
 
-async function runMt(run) {
-  const m = run.params.model;
-  const need = m.workers + 2;
-  if (poolSize && poolSize < need) throw new Error('restart-needed');
-  await loadMt(Math.max(need, run.cores + 2));
-  const w = run.params.workload;
+// The race demo's processes: real lane workers driven by a plain HostRun, their events and
+// result handed back to the threaded engine, whose run they are part of.
+async function runProcessJob(job, epoch) {
+  await plainEngine();
+  const host = plain.HostRun.for_processes(job, epoch);
+  try {
+    const forward = () => mt.mt_process_events(host.live_events());
+    await driveLanes(host, () => {}, forward);
+    forward();
+    mt.mt_processes_done(host.process_result());
+  } catch (e) {
+    mt.mt_processes_failed();
+    throw e;
+  } finally {
+    host.free();
+  }
+}
+
+async function runMt(text, poolThreads) {
+  if (poolSize && poolSize < poolThreads) throw new Error('restart-needed');
+  await loadMt(poolThreads);
   const epoch = absNow();
-  post({ type: 'started', epoch_ms: epoch });
-  mt.mt_start(run.scenario, JSON.stringify(run.params), JSON.stringify(run.images), epoch, run.cores, run.browser);
-  return new Promise((resolve) => {
+  mt.mt_start(text, epoch);
+  return new Promise((resolve, reject) => {
+    let failed = null;
+    const events = setInterval(() => {
+      const ev = mt.mt_events();
+      if (ev !== undefined) post(ev);
+    }, 100);
     const timer = setInterval(() => {
       const p = JSON.parse(mt.mt_poll());
-      for (const ev of p.events || []) emit(ev);
-      for (const req of p.io || []) {
-        download(req.url, req.file_name, w.latency_ms ?? 0, w.bandwidth_kbps ?? 1e9).then(
+      for (const req of p.io) {
+        download(req.url, req.file_name, req.io.latency_ms, req.io.bandwidth_kbps).then(
           (r) => mt.mt_io_done(req.id, true, r.file, r.bytes, ''),
           (e) => mt.mt_io_done(req.id, false, '', 0, String(e.message || e)),
         );
       }
-      if (p.report) {
+      if (p.processes) {
+        runProcessJob(JSON.stringify(p.processes), epoch).catch((e) => { failed = e; });
+      }
+      if (p.done) {
         clearInterval(timer);
-        resolve(p.report);
+        clearInterval(events);
+        const ev = mt.mt_events();
+        if (ev !== undefined) post(ev);
+        if (failed) reject(failed);
+        else resolve(p.done);
       }
     }, 4);
   });
@@ -361,33 +245,27 @@ async function runMt(run) {
 // ---------------------------------------------------------------------------------------------
 
 onmessage = async ({ data }) => {
-  if (data.type === 'probe') {
-    // For the benchmark: the threaded engine's own scaling on `threads` threads.
-    try {
-      await loadMt(Math.max(3, data.threads + 1));
-      post({ type: 'probe', ms: mt.mt_alloc_probe(data.threads, data.n) });
-    } catch (e) {
-      post({ type: 'error', message: String(e.message || e) });
-    }
+  // Runs arrive as JSON text (a ToHost message); only the path and the pool size are read here.
+  if (typeof data !== 'string') return;
+  try {
+    await plainEngine();
+  } catch (e) {
+    // Without the engine there is no one to say it in the page's terms: fail the worker.
+    setTimeout(() => { throw e; });
     return;
   }
-  if (data.type !== 'run') return;
-  const run = data.run;
   try {
-    if (run.path === 'mt') {
-      const report = await runMt(run);
-      finish({ type: 'done', report, pool: poolSize });
+    const { run } = JSON.parse(data);
+    if (run.path === 'shared_memory') {
+      post(await runMt(data, run.pool_threads));
     } else {
-      const raw = await runWorkers(run);
-      finish({ type: 'done', raw });
+      await runWorkers(data);
     }
   } catch (e) {
-    lanes.forEach((w) => w.terminate());
-    finish({ type: 'error', message: String(e.message || e) });
+    post(plain.host_error(String(e.message || e)));
   }
 };
 
-post({ type: 'hello', isolated: self.crossOriginIsolated === true });
 // Compile the plain engine and prepare the lane script while the learner reads the page.
 plainEngine().catch(() => {});
 laneScript();

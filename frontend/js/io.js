@@ -68,8 +68,9 @@ export async function download(url, fileName, latencyMs, bandwidthKbps) {
   } catch (e) {
     throw new Error(`fetch ${url} failed: ${e.message || e}`);
   }
-  // kbit/s → bytes * 8 / kbps is milliseconds.
-  const modelled = latencyMs + (body.byteLength * 8) / Math.max(1, bandwidthKbps);
+  // kbit/s → bytes * 8 / kbps is milliseconds; bandwidth 0 means unlimited (as natively).
+  const transfer = bandwidthKbps > 0 ? (body.byteLength * 8) / bandwidthKbps : 0;
+  const modelled = latencyMs + transfer;
   const left = modelled - (absNow() - t0);
   if (left > 0) await sleep(left);
   const { file } = await writeFile(fileName, body);

@@ -1,172 +1,62 @@
-// One lane of a worker-based run: a fresh Web Worker with its own instance of the plain engine.
-//
-// mode 'own'    — a process (or the main thread of a sequential run): its own GIL, nobody to
-//                 share it with, so it never asks anyone.
-// mode 'broker' — a thread of a page that is not cross-origin isolated: no shared memory, so
-//                 the GIL lives in the host worker and is granted by messages with CPython's
-//                 rules (switch interval, drop request, forced switching). The lane runs in
-//                 1 ms slices and looks at its messages between slices (its check points).
-// mode 'free'   — a thread of free-threaded Python: no GIL at all.
-//
-// Every state change is reported as a span on the shared clock, µs since the run's epoch.
+// One lane of a worker-based run: a fresh Web Worker with its own instance of the plain engine,
+// running the core's own thread loop (the engine's LaneRun). Everything the thread decides —
+// when to ask for the GIL, when to hand it over, what to record — is decided there; this
+// script only carries messages, fetches, and sets timers for `time.sleep`.
 //
 // The host usually starts this script as one self-contained module (see `laneScript` in
 // host.js: the two imports below are inlined), so a fresh lane fetches nothing before it runs.
 // Keep the imports one per line, and this file free of other imports and exports.
 
-import { initSync, SumTask } from '../engine/plain/gil_lab_engine.js';
-import { absNow, download } from './io.js';
+import { initSync, LaneRun, set_shared_counter } from '../engine/plain/gil_lab_engine.js';
+import { download } from './io.js';
 
-let cfg = null; // { lane, mode, epoch_ms, latency_ms, bandwidth_kbps }
-let since = 0; // start of the current span
-let task = null; // task the current span belongs to
-let dropRequested = false;
-const waiting = new Map(); // reply type -> resolve
+let lane = null;
 
-const us = () => Math.max(0, Math.round((absNow() - cfg.epoch_ms) * 1000));
-const post = (m) => postMessage(m);
-
-function span(state, start, end, t = task) {
-  if (end > start) post({ type: 'span', span: { lane: cfg.lane, task: t ?? undefined, state, start_us: start, end_us: end } });
-}
-function open(state, at) {
-  post({ type: 'open', lane: cfg.lane, task: task ?? undefined, state, since_us: at });
-}
-function reply(type) {
-  return new Promise((resolve) => waiting.set(type, resolve));
-}
-
-// A yield to the event loop that is not clamped like nested setTimeout.
+// A turn of the event loop that is not clamped like nested timers are: a message to self.
 const chan = new MessageChannel();
-let yielded = null;
-chan.port1.onmessage = () => yielded && yielded();
-const yieldToEvents = () => new Promise((r) => { yielded = r; chan.port2.postMessage(0); });
+const queued = [];
+chan.port1.onmessage = () => queued.shift()();
+const soon = (fn) => { queued.push(fn); chan.port2.postMessage(0); };
 
-async function takeGil() {
-  if (cfg.mode !== 'broker') { since = us(); open('running', since); return; }
-  const asked = us();
-  open('gil_wait', asked);
-  post({ type: 'take', lane: cfg.lane });
-  const { waited } = await reply('granted');
-  const now = us();
-  if (waited) span('gil_wait', asked, now);
-  since = now;
-  open('running', since);
+function flush() {
+  const out = lane.outbox();
+  if (out !== undefined) postMessage(out);
 }
 
-function endRunning() {
-  const now = us();
-  span('running', since, now);
-  since = now;
-  return now;
-}
-
-function releaseGil(forced) {
-  const now = endRunning();
-  if (cfg.mode === 'broker') post({ type: 'release', lane: cfg.lane, forced });
-  return now;
-}
-
-/** A check point: hand the GIL over if another lane asked for it. */
-async function checkpoint() {
-  if (cfg.mode !== 'broker') return;
-  await yieldToEvents();
-  if (dropRequested) {
-    dropRequested = false;
-    releaseGil(true);
-    await takeGil();
+// Runs the thread until it has to wait, and arranges what it waits for.
+function drive() {
+  const step = JSON.parse(lane.run());
+  flush();
+  switch (step.do) {
+    case 'yield':
+      soon(drive);
+      break;
+    case 'download':
+      download(step.url, step.file_name, step.io.latency_ms, step.io.bandwidth_kbps).then(
+        (r) => lane.downloaded(true, r.file, r.bytes, ''),
+        (e) => lane.downloaded(false, '', 0, String(e.message || e)),
+      ).then(drive);
+      break;
+    case 'sleep':
+      // The timer's callback hands over to a message before running on, so the next
+      // sleep's timer is not a nested one (browsers clamp those to 4 ms).
+      setTimeout(() => soon(() => { lane.slept(); drive(); }), step.us / 1000);
+      break;
+    // 'wait': a message from the host resumes it; 'exit': the host terminates this worker.
   }
-}
-
-function setTask(t) {
-  if (t === task) return;
-  endRunning();
-  task = t;
-  open('running', since);
-}
-
-async function runTask(id, t) {
-  setTask(id);
-  let outcome;
-  if (t.kind === 'sum_powers') {
-    const s = new SumTask(t.n);
-    const slice = cfg.mode === 'broker' ? 1 : 25;
-    let last = 0;
-    for (;;) {
-      if (s.run_for(slice)) break;
-      const now = us();
-      if (now - last > 100_000) {
-        last = now;
-        post({ type: 'progress', lane: cfg.lane, task: id, done: s.done(), total: t.n, at_us: now });
-      }
-      await checkpoint();
-    }
-    outcome = JSON.parse(s.outcome_json());
-    s.free();
-  } else if (t.kind === 'download') {
-    // `requests.get` + `f.write`: blocking I/O with the GIL released.
-    const start = releaseGil(false);
-    open('io_wait', start);
-    try {
-      const r = await download(t.url, t.file_name, cfg.latency_ms, cfg.bandwidth_kbps);
-      outcome = { status: 'downloaded', file: r.file, bytes: r.bytes };
-    } catch (e) {
-      outcome = { status: 'error', message: String(e.message || e) };
-    }
-    span('io_wait', start, us());
-    await takeGil();
-  } else {
-    outcome = { status: 'error', message: 'the shared counter needs shared memory: open the lab from a cross-origin-isolated server (gil-lab serve)' };
-  }
-  post({ type: 'outcome', id, outcome });
-  setTask(null);
-}
-
-async function main() {
-  // A Python thread starts by taking the GIL.
-  await takeGil();
-  for (;;) {
-    // `q.get()` is a call: a check point before the next task.
-    await checkpoint();
-    post({ type: 'next', lane: cfg.lane });
-    const { tasks } = await reply('work');
-    if (!tasks.length) break;
-    for (const { id, task: t } of tasks) await runTask(id, t);
-  }
-  releaseGil(false);
-  post({ type: 'finished', lane: cfg.lane, at_us: us() });
 }
 
 onmessage = ({ data }) => {
-  switch (data.type) {
-    case 'init':
-      // A fresh instance of the module the host compiled once, made synchronously: no fetch,
-      // no compile, no extra turn of the event loop.
-      try {
-        if (!(data.module instanceof WebAssembly.Module)) throw new Error('no module was sent');
-        initSync({ module: data.module });
-      } catch (e) {
-        post({ type: 'failed', message: `the engine did not load: ${e.message || e}` });
-        break;
-      }
-      post({ type: 'ready', at_ms: absNow() });
-      // A process gets its configuration with `init` and starts at once.
-      if (data.cfg) start(data.cfg);
-      break;
-    case 'start':
-      start(data.cfg);
-      break;
-    case 'drop':
-      dropRequested = true;
-      break;
-    default: {
-      const r = waiting.get(data.type);
-      if (r) { waiting.delete(data.type); r(data); }
-    }
+  if (typeof data === 'string') {
+    if (lane.on_message(data)) drive();
+    else flush();
+    return;
   }
+  // The first message: the engine module the host compiled once (a fresh instance of it,
+  // made synchronously: no fetch, no compile), the shared counter if any, and who we are.
+  // Any failure here is thrown: the host hears it as this worker's error.
+  initSync({ module: data.module });
+  if (data.counter) set_shared_counter(new Int32Array(data.counter));
+  lane = new LaneRun(data.init);
+  drive();
 };
-
-function start(c) {
-  cfg = c;
-  main().catch((e) => post({ type: 'failed', message: String(e.message || e) }));
-}

@@ -1,6 +1,6 @@
 //! Runs a scenario end to end on the platform's backends and assembles the [`RunReport`].
 
-mod convoy;
+pub mod convoy;
 mod race;
 
 pub use race::CASE_COUNT as RACE_CASES;

@@ -11,6 +11,9 @@
 //    speed-up runs (the two starts then share the machine's cores).
 // 4. Transfer size of the first load, gzip (everything the page fetched before a run).
 // 5. Longest main-thread task during the runs (PerformanceObserver 'longtask').
+// 6. GIL hand-offs: cpu-threads (2 threads, 2 × sum_powers(4000)) at switch intervals of 5, 1
+//    and 0.1 ms on both pages — hand-offs per second and the median hold — beside native
+//    `gil-lab` and CPython (two threads, the same loop) on the same machine.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
@@ -167,6 +170,72 @@ for (const [mode, url] of [['isolated', `${BASE}/`], ['not isolated', `${BASE}/p
     `${r.workerStartTwoAtOnceMs} ms each of 2 at once) · ` +
     `longest main-thread task ${r.longestMainThreadTaskMs} ms (0 = none over 50 ms)`);
   await page.close();
+}
+
+// --- 6. GIL hand-offs ---------------------------------------------------------------------------
+/** Median time a lane held the GIL (running spans split at task boundaries are one hold). */
+function medianHold(r) {
+  const holds = [];
+  const cur = new Map();
+  for (const s of r.spans.filter((x) => x.state === 'running').sort((a, b) => a.start_us - b.start_us)) {
+    const c = cur.get(s.lane);
+    if (c && c[1] === s.start_us) c[1] = s.end_us;
+    else {
+      if (c) holds.push(c[1] - c[0]);
+      cur.set(s.lane, [s.start_us, s.end_us]);
+    }
+  }
+  return holds.length ? median(holds) : 0;
+}
+const INTERVALS = [5, 1, 0.1];
+const handoffs = {};
+for (const [mode, url] of [['isolated', `${BASE}/`], ['not isolated', `${BASE}/plain/`]]) {
+  const { page } = await open(ctx, url);
+  await runScenario(page, 'cpu-threads', { n: 2000, tasks: 2, workers: 2 });
+  handoffs[mode] = {};
+  for (const iv of INTERVALS) {
+    const r = await runScenario(page, 'cpu-threads', { n: 4000, tasks: 2, workers: 2, interval: iv });
+    handoffs[mode][iv] = { perS: Math.round(r.gil.switches / (r.wall_us / 1e6)), holdUs: medianHold(r) };
+  }
+  await page.close();
+}
+if (BIN && existsSync(BIN)) {
+  handoffs.native = {};
+  for (const iv of INTERVALS) {
+    const r = JSON.parse(execFileSync(BIN, ['run', 'cpu-threads', '--n', '4000', '--tasks', '2', '--workers', '2',
+      '--switch-interval-ms', String(iv), '--json', '-', '--quiet'], { encoding: 'utf8' }));
+    handoffs.native[iv] = { perS: Math.round(r.gil.switches / (r.wall_us / 1e6)), holdUs: medianHold(r) };
+  }
+}
+try {
+  const py = `
+import sys, threading, time, json
+def work(n, tid, log):
+    total = 0
+    for i in range(n):
+        total = total + i ** i
+        log.append((tid, time.perf_counter_ns()))
+out = {}
+for iv in (${INTERVALS.join(', ')}):
+    sys.setswitchinterval(iv / 1000)
+    log = []
+    ts = [threading.Thread(target=work, args=(4000, k, log)) for k in range(2)]
+    t0 = time.perf_counter_ns()
+    for t in ts: t.start()
+    for t in ts: t.join()
+    wall = (time.perf_counter_ns() - t0) / 1e9
+    cuts = [k + 1 for k in range(len(log) - 1) if log[k][0] != log[k + 1][0]]
+    holds = sorted((log[b][1] - log[a][1]) / 1000 for a, b in zip([0] + cuts, cuts))
+    out[str(iv)] = {'perS': round(len(cuts) / wall), 'holdUs': round(holds[len(holds) // 2]) if holds else 0}
+print(json.dumps(out))`;
+  handoffs.cpython = JSON.parse(execFileSync('python3', ['-c', py], { encoding: 'utf8' }));
+} catch (e) {
+  console.log(`CPython hand-offs skipped: ${e.message.split('\n')[0]}`);
+}
+out.handoffs = handoffs;
+for (const [who, byIv] of Object.entries(handoffs)) {
+  const parts = INTERVALS.filter((iv) => byIv[iv]).map((iv) => `${iv} ms: ${byIv[iv].perS}/s, median hold ${(byIv[iv].holdUs / 1000).toFixed(2)} ms`);
+  console.log(`GIL hand-offs, ${who}: ${parts.join(' · ')}`);
 }
 
 await close();

@@ -142,7 +142,11 @@ for (const mode of MODES) {
 
 test('not isolated: sections that need shared memory say so plainly and offer what runs', async () => {
   const { page, errors } = await openLesson(MODES[1].url);
-  for (const id of ['shared-data', 'convoy']) {
+  // The convoy runs on message-passing lanes too; the race's cases need shared memory.
+  await runSection(page, 'convoy');
+  const convoy = await page.locator('#convoy .verdict').textContent();
+  assert(/Alone, one call took .+ Beside a CPU-bound thread: .+ as long/.test(convoy), convoy);
+  for (const id of ['shared-data']) {
     const note = await page.locator(`#${id} .blocked`).textContent();
     assert(/cannot run on this page/.test(note) && /cross-origin isolated/.test(note), note);
     assert(await page.isDisabled(`#run-${id}`), `${id}: Run is disabled`);

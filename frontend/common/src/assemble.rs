@@ -1,9 +1,6 @@
-//! A [`RunReport`] from what the workers streamed back: spans, outcomes, the wall time.
-//!
-//! The worker-based paths (processes, and threads when the page is not cross-origin isolated)
-//! have no single Rust call that runs the scenario, so the page assembles the report itself, in
-//! exactly the shape `gil_lab::runner::run` gives natively. The same code makes the partial
-//! report drawn while the run grows and kept when the learner presses Stop.
+//! The page's picture of a run while it grows: what the host worker streamed so far, as a
+//! [`RunReport`] assembled like every other (`gil_lab::runner::assemble`). It is drawn live
+//! and kept when the learner presses Stop (the finished report itself comes from the engine).
 
 use std::collections::BTreeMap;
 
@@ -28,20 +25,6 @@ pub struct OpenSpan {
     pub state: SpanState,
     /// Since when, µs on the run clock.
     pub since_us: u64,
-}
-
-/// What a finished worker-based run hands back to the page.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RawRun {
-    /// Every closed span.
-    pub spans: Vec<Span>,
-    /// `(task id, outcome)` for every task that ended.
-    pub outcomes: Vec<(u32, TaskOutcome)>,
-    /// Wall time, µs.
-    pub wall_us: u64,
-    /// Notes for the reader.
-    #[serde(default)]
-    pub notes: Vec<String>,
 }
 
 /// A run as it grows: everything received so far.
@@ -70,7 +53,7 @@ pub struct LiveRun {
 impl LiveRun {
     /// A run with nothing received yet.
     pub fn new(scenario: &str, params: Params, tasks: Vec<Numbered>, machine: Machine) -> Self {
-        let lanes = lanes_for(&params);
+        let lanes = crate::lanes_of(&params);
         Self {
             scenario: scenario.to_owned(),
             params,
@@ -118,25 +101,31 @@ impl LiveRun {
             }
         }
         lanes.sort_by_key(|l| l.id);
-        assemble(
-            &self.scenario,
-            &self.params,
-            &self.tasks,
+        let labels: Vec<(u32, String)> =
+            self.tasks.iter().map(|(id, t)| (*id, t.label())).collect();
+        let measured = Measured {
+            cpu_user_us: running_us(&spans),
+            cpu_sys_us: 0,
+            cores: estimate_cores(&spans, wall, self.machine.cores),
+        };
+        gil_lab::runner::assemble(RunParts {
+            scenario: &self.scenario,
+            params: &self.params,
+            tasks: &labels,
             lanes,
-            RawRun {
-                spans,
-                outcomes,
-                wall_us: wall,
-                notes: self.notes.clone(),
-            },
-            self.machine.clone(),
-        )
+            spans,
+            gil_events: Vec::new(),
+            outcomes,
+            started_us: 0,
+            ended_us: wall,
+            measured,
+            cpu_source: CpuSource::Estimated,
+            gil: None,
+            counters: Vec::new(),
+            notes: self.notes.clone(),
+            machine: self.machine.clone(),
+        })
     }
-}
-
-/// The lanes `params` describe, labelled as the native runner labels them.
-pub fn lanes_for(params: &Params) -> Vec<Lane> {
-    gil_lab::runner::lanes_for(params)
 }
 
 /// Machine facts for a browser run.
@@ -151,42 +140,6 @@ pub fn machine(cores: u32, browser: &str, isolated: bool) -> Machine {
         platform: format!("browser ({browser}, {mode})"),
         core_source: "estimated".to_owned(),
     }
-}
-
-/// The report for a worker-based run, assembled as every run's is
-/// ([`gil_lab::runner::assemble`]). CPU time and per-core load are estimated from the
-/// `Running` spans (browsers expose neither).
-pub fn assemble(
-    scenario: &str,
-    params: &Params,
-    tasks: &[Numbered],
-    lanes: Vec<Lane>,
-    raw: RawRun,
-    machine: Machine,
-) -> RunReport {
-    let labels: Vec<(u32, String)> = tasks.iter().map(|(id, t)| (*id, t.label())).collect();
-    let measured = Measured {
-        cpu_user_us: running_us(&raw.spans),
-        cpu_sys_us: 0,
-        cores: estimate_cores(&raw.spans, raw.wall_us, machine.cores),
-    };
-    gil_lab::runner::assemble(RunParts {
-        scenario,
-        params,
-        tasks: &labels,
-        lanes,
-        spans: raw.spans,
-        gil_events: Vec::new(),
-        outcomes: raw.outcomes,
-        started_us: 0,
-        ended_us: raw.wall_us,
-        measured,
-        cpu_source: CpuSource::Estimated,
-        gil: None,
-        counters: Vec::new(),
-        notes: raw.notes,
-        machine,
-    })
 }
 
 #[cfg(test)]

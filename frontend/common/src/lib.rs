@@ -1,14 +1,16 @@
-//! # GIL Lab in the browser: the bookkeeping both wasm modules share
+//! # GIL Lab in the browser: what the page and the engine share
 //!
-//! Browsers expose neither CPU time nor per-core load, and in the worker-based paths no single
-//! Rust call runs the whole scenario. This crate holds the pure pieces the page and the engine
-//! both need:
+//! Browsers expose neither CPU time nor per-core load, and a page without shared memory runs
+//! its threads in separate workers. This crate holds the pure, platform-free pieces of the
+//! browser paths, so they build and test natively:
 //!
-//! - [`estimate_cores`]: per-core utilisation *estimated* from what the lanes were doing;
-//! - [`assemble`]: a [`RunReport`] from the spans and outcomes the workers streamed back (also
-//!   used for the partial report that grows live and survives Stop);
-//! - [`lanes_for`]: the lanes a scenario's parameters describe, labelled as the native side
-//!   labels them.
+//! - [`protocol`]: every message between page, host worker and lane workers, once;
+//! - [`host::HostCore`]: the host worker's side of a worker-based run — the core's GIL machine
+//!   granting the GIL by messages, the core's dispatcher, the report through
+//!   `gil_lab::runner::assemble`;
+//! - [`lane::LaneCore`]: one lane worker running the core's thread loop for real;
+//! - [`LiveRun`]: the page's growing picture of a run (kept when the learner presses Stop);
+//! - [`estimate_cores`]: per-core utilisation *estimated* from what the lanes were doing.
 //!
 //! ```
 //! use gil_lab::trace::{Span, SpanState};
@@ -18,9 +20,15 @@
 //! ```
 
 mod assemble;
+pub mod host;
+pub mod lane;
+pub mod protocol;
+#[cfg(test)]
+mod testkit;
 
-pub use assemble::{LiveRun, OpenSpan, RawRun, assemble, lanes_for, machine};
+pub use assemble::{LiveRun, OpenSpan, machine};
 
+use gil_lab::scenario::{Params, Workload};
 use gil_lab::trace::{CoreSample, Span, SpanState};
 
 /// Number of samples the estimated per-core chart is cut into.
@@ -92,6 +100,41 @@ fn spill(busy: &mut [f64]) {
         let put = room.min(left);
         busy[i] += put;
         left -= put;
+    }
+}
+
+/// Why the race demo does not run on a page without shared memory.
+pub const RACE_NEEDS_SHARED_MEMORY: &str = "The shared-counter demo needs memory that threads (and a multiprocessing.Value) share, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it. (On other pages these cases will come from the simulator.)";
+
+/// Said in the report of every thread run of a page without shared memory.
+pub const MESSAGE_GIL_NOTE: &str = "This page has no shared memory, so each thread ran in its own worker and the core's GIL, in the host worker, granted the GIL by messages; every hand-off is ordered on its clock.";
+
+/// The note on the modelled network of a run with downloads (none for other runs).
+pub fn io_note(params: &Params) -> Option<String> {
+    let Workload::Download {
+        latency_ms,
+        bandwidth_kbps,
+        ..
+    } = params.workload
+    else {
+        return None;
+    };
+    let bandwidth = if bandwidth_kbps == 0 {
+        "unlimited bandwidth".to_owned()
+    } else {
+        format!("{bandwidth_kbps} kbit/s per download")
+    };
+    Some(format!(
+        "Each download fetched one of the page's own image files, then waited out a modelled network ({latency_ms} ms to the first byte, {bandwidth}) with the GIL released."
+    ))
+}
+
+/// The lanes a run of `params` draws, known before it starts: `runner::lanes_for`, and the
+/// convoy demo's two groups (the race demo's come with its cases, at the end).
+pub fn lanes_of(params: &Params) -> Vec<gil_lab::trace::Lane> {
+    match gil_lab::runner::convoy::Setup::from_params(params) {
+        Some(setup) => setup.lanes(),
+        None => gil_lab::runner::lanes_for(params),
     }
 }
 

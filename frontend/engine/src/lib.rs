@@ -3,12 +3,15 @@
 //! The shared core behind a thin `wasm-bindgen` API (the raytrace-parallel pattern: the heavy
 //! work is platform-free, this crate only wires it to the browser). It is built twice:
 //!
-//! - **plain** (stable, no atomics): one instance per lane worker. A lane worker is a "process"
-//!   (its own memory and GIL) or, when the page is not cross-origin isolated, a "thread" whose
-//!   GIL is granted by messages from the host worker. The JS side steps [`SumTask`] in slices.
+//! - **plain** (stable, no atomics): one instance in the host worker, where `HostRun` drives a
+//!   worker-based run (the core's GIL machine granting a shared GIL by messages, the core's
+//!   dispatcher, the report), and one instance per lane worker, where `LaneRun` runs the core's
+//!   thread loop for real (a "process" with its own GIL, or a "thread" of a page without shared
+//!   memory). Both are thin shells over `gil_lab_browser`'s `HostCore` and `LaneCore`.
 //! - **threaded** (`--features threads`, nightly + build-std + atomics): one shared memory for a
 //!   `wasm-bindgen-rayon` pool, the core's own [`gil_lab::gil::Gil`] living in it, and
-//!   [`gil_lab::runner::run`] driving real threads (see `mt`).
+//!   [`gil_lab::runner::run`] driving real threads (see `mt`); the race demo's processes are
+//!   real lane workers of the host (`ProcessJob`).
 //!
 //! Nothing here ever runs on the page's main thread: only workers load this module.
 
@@ -16,6 +19,8 @@
 mod alloc;
 #[cfg(all(target_arch = "wasm32", feature = "threads"))]
 mod mt;
+#[cfg(target_arch = "wasm32")]
+mod workers;
 
 use gil_lab::workload::{Digest, SumPowers, TaskOutcome};
 
@@ -57,9 +62,8 @@ pub fn now_ms() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
-/// One `sum_powers(n)` call that a lane worker advances in time slices, so that between slices
-/// it can look at its messages (a GIL drop request, a stop) — CPython's check points, every
-/// slice instead of every step because a worker without shared memory cannot see a flag.
+/// One `sum_powers(n)` call advanced in time slices: the host warms the engine up with it, and
+/// the benchmark times the wasm kernel with it.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub struct SumTask {
     sp: SumPowers,

@@ -3,25 +3,32 @@
 //! real lock hand-off between real threads.
 //!
 //! The host worker calls [`mt_start`]; the run itself goes onto a pool thread so the host's
-//! event loop stays free. The host then calls [`mt_poll`] every few ms: it drains the spans and
-//! progress recorded so far and the downloads waiting to be performed. Downloads happen in the
-//! host with `fetch`, a modelled wait and OPFS (all asynchronous, which a pool thread cannot
-//! do); the lane that asked blocks on a condition variable meanwhile, with its GIL released —
-//! exactly the lesson's "blocking I/O releases the GIL". [`mt_io_done`] hands the result back.
+//! event loop stays free. The host then calls [`mt_poll`] every few ms for the downloads and
+//! processes waiting to be carried out, and [`mt_events`] every 100 ms for the live picture.
+//! Downloads happen in the host with `fetch`, a modelled wait and OPFS (all asynchronous,
+//! which a pool thread cannot do); the lane that asked blocks on a condition variable
+//! meanwhile, with its GIL released — exactly the lesson's "blocking I/O releases the GIL".
+//! [`mt_io_done`] hands the result back.
+//!
+//! Processes (the race demo's process cases) are real: the [`ProcessLauncher`] here hands a
+//! [`ProcessJob`] to the host, which runs it on fresh lane workers (a plain `HostRun`), and
+//! blocks until they are done, passing their spans on as they come ([`mt_process_events`],
+//! [`mt_processes_done`]). A shared `multiprocessing.Value` is a `SharedArrayBuffer` the lane
+//! workers map.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
-use gil_lab::exec::{self, Dispatcher, Env};
+use gil_lab::exec::Env;
 use gil_lab::platform::{Clock, IoPerformer, Spawner};
-use gil_lab::runner::{
-    self, Backends, CounterShare, Measured, Meter, ProcessLauncher, ProcessPlan, ProcessRun,
+use gil_lab::runner::{self, Backends, Measured, Meter, ProcessLauncher, ProcessPlan, ProcessRun};
+use gil_lab::trace::{CpuSource, Span, TraceSink};
+use gil_lab::workload::{DownloadOutput, DownloadSpec};
+use gil_lab_browser::protocol::{
+    FromHost, IoModel, LiveEvent, ProcessJob, ProcessResult, ToHost, to_text,
 };
-use gil_lab::scenario::Params;
-use gil_lab::trace::{Span, TraceSink};
-use gil_lab::workload::{CounterCell, DownloadOutput, DownloadSpec, SharedCounter};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -47,22 +54,6 @@ impl Clock for AbsClock {
     }
 }
 
-/// What the host drains at each poll.
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Event {
-    Span {
-        span: Span,
-    },
-    Progress {
-        lane: Option<u32>,
-        task: u32,
-        done: u64,
-        total: u64,
-        at_us: u64,
-    },
-}
-
 thread_local! {
     /// The lane this pool thread is currently running (learned from its spans and from the
     /// spawner), so progress can be attributed to a lane for the live picture.
@@ -70,19 +61,19 @@ thread_local! {
 }
 
 struct LiveSink {
-    events: Mutex<Vec<Event>>,
+    events: Mutex<Vec<LiveEvent>>,
     clock: Arc<AbsClock>,
 }
 
 impl TraceSink for LiveSink {
     fn span(&self, span: Span) {
         LANE.with(|l| l.set(Some(span.lane)));
-        lock(&self.events).push(Event::Span { span });
+        lock(&self.events).push(LiveEvent::Span { span });
     }
     fn progress(&self, task: u32, done: u64, total: u64) {
         let at_us = self.clock.now_us();
         let lane = LANE.with(Cell::get);
-        lock(&self.events).push(Event::Progress {
+        lock(&self.events).push(LiveEvent::Progress {
             lane,
             task,
             done,
@@ -97,10 +88,12 @@ struct IoRequest {
     id: u32,
     url: String,
     file_name: String,
+    io: IoModel,
 }
 
 #[derive(Default)]
 struct IoQueue {
+    model: IoModel,
     next: AtomicU32,
     pending: Mutex<Vec<IoRequest>>,
     results: Mutex<HashMap<u32, Result<DownloadOutput, String>>>,
@@ -114,6 +107,7 @@ impl IoPerformer for IoQueue {
             id,
             url: spec.url.clone(),
             file_name: spec.file_name.clone(),
+            io: self.model,
         });
         let mut results = lock(&self.results);
         loop {
@@ -152,46 +146,58 @@ impl Spawner for PoolSpawner {
     }
 }
 
-/// The race demo's "processes" case inside one page: each process gets its own counter cell
-/// (separate memory), so the parent's counter never moves, as with `multiprocessing`.
-struct SeparateMemory;
+/// Real processes: each [`ProcessPlan`] becomes a [`ProcessJob`] the host worker runs on fresh
+/// lane workers; this pool thread waits for it, passing the lanes' spans to the run's sink as
+/// they arrive.
+#[derive(Default)]
+struct WorkerProcesses {
+    job: Mutex<Option<ProcessJob>>,
+    inbox: Mutex<VecDeque<Bridged>>,
+    arrived: Condvar,
+    io: IoModel,
+}
 
-impl ProcessLauncher for SeparateMemory {
+enum Bridged {
+    Events(Vec<LiveEvent>),
+    Done(ProcessResult),
+}
+
+impl ProcessLauncher for WorkerProcesses {
     fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> ProcessRun {
-        // The run's one dispatcher hands out shares or pool chunks, as natively.
-        let dispatcher = Mutex::new(Dispatcher::new(&plan.dispatch));
-        let out = Mutex::new(Vec::new());
-        // A `multiprocessing.Value` is one cell every "process" updates.
-        let value = SharedCounter::new();
-        let shared = matches!(plan.counter, CounterShare::SharedValue);
-        let start = match plan.counter {
-            CounterShare::Copy { value } => value,
-            CounterShare::SharedValue => 0,
-        };
-        rayon::scope(|s| {
-            for (k, &lane) in plan.lanes.iter().enumerate() {
-                let (out, dispatcher, value) = (&out, &dispatcher, &value);
-                let tasks = plan.tasks;
-                s.spawn(move |_| {
-                    let copy = SharedCounter::with_value(start);
-                    let own: &dyn CounterCell = if shared { value } else { &copy };
-                    let next = || {
-                        lock(dispatcher)
-                            .next(k)
-                            .into_iter()
-                            .filter_map(|pos| tasks.get(pos as usize).cloned())
-                            .collect()
-                    };
-                    let r = exec::run_process_lane(lane, own, env, next);
-                    lock(out).extend(r);
-                });
-            }
+        *lock(&self.job) = Some(ProcessJob {
+            lanes: plan.lanes,
+            tasks: plan.tasks.to_vec(),
+            dispatch: plan.dispatch,
+            counter: plan.counter,
+            io: self.io,
         });
-        ProcessRun {
-            outcomes: out
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            shared_value: shared.then(|| value.get()),
+        let mut inbox = lock(&self.inbox);
+        loop {
+            while let Some(msg) = inbox.pop_front() {
+                match msg {
+                    Bridged::Events(events) => {
+                        for e in events {
+                            match e {
+                                LiveEvent::Span { span } => env.sink.span(span),
+                                LiveEvent::Outcome { id, outcome } => {
+                                    env.sink.task_done(id, &outcome)
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    Bridged::Done(r) => {
+                        return ProcessRun {
+                            outcomes: r.outcomes,
+                            shared_value: r.shared_value,
+                        };
+                    }
+                }
+            }
+            inbox = self
+                .arrived
+                .wait(inbox)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
         }
     }
 }
@@ -208,49 +214,49 @@ impl Meter for NoMeter {
 struct Run {
     sink: LiveSink,
     io: IoQueue,
+    processes: WorkerProcesses,
     stop: AtomicBool,
-    report: Mutex<Option<String>>,
+    done: Mutex<Option<String>>,
 }
 
 static CURRENT: Mutex<Option<Arc<Run>>> = Mutex::new(None);
 
-/// Starts `params` (scenario `scenario`) on the pool. `epoch_ms` is the run's start on the
-/// shared clock; `image_urls` are the page's own image files.
+/// Starts the run of `request` (a `ToHost::Run` message) on the pool. `epoch_ms` is the run's
+/// start on the shared clock.
 #[wasm_bindgen]
-pub fn mt_start(
-    scenario: String,
-    params_json: &str,
-    image_urls_json: &str,
-    epoch_ms: f64,
-    cores: u32,
-    browser: String,
-) -> Result<(), JsError> {
-    let params: Params = serde_json::from_str(params_json)?;
-    let urls: Vec<String> = serde_json::from_str(image_urls_json)?;
+pub fn mt_start(request: &str, epoch_ms: f64) -> Result<(), JsError> {
+    let ToHost::Run(req) = serde_json::from_str(request)?;
     let clock = Arc::new(AbsClock { epoch_ms });
+    let io = IoModel::of(&req.params);
     let run = Arc::new(Run {
         sink: LiveSink {
             events: Mutex::new(Vec::new()),
             clock: clock.clone(),
         },
-        io: IoQueue::default(),
+        io: IoQueue {
+            model: io,
+            ..IoQueue::default()
+        },
+        processes: WorkerProcesses {
+            io,
+            ..WorkerProcesses::default()
+        },
         stop: AtomicBool::new(false),
-        report: Mutex::new(None),
+        done: Mutex::new(None),
     });
     *lock(&CURRENT) = Some(run.clone());
     rayon::spawn(move || {
-        let tasks = runner::build_tasks(&params, &urls);
         let mut meter = NoMeter;
-        let machine = gil_lab_browser::machine(cores, &browser, true);
+        let machine = gil_lab_browser::machine(req.cores, &req.browser, true);
         let mut report = runner::run(
-            &scenario,
-            &params,
-            &tasks,
+            &req.scenario,
+            &req.params,
+            &req.tasks,
             Backends {
                 clock: clock.as_ref(),
                 io: &run.io,
                 spawner: &PoolSpawner,
-                processes: &SeparateMemory,
+                processes: &run.processes,
                 meter: &mut meter,
                 live: &run.sink,
                 stop: &run.stop,
@@ -258,41 +264,85 @@ pub fn mt_start(
             },
         );
         if !report.counters.is_empty() {
-            // Say plainly what the browser cannot do: a race run happens inside one threaded
-            // engine, so its "processes" are pool threads with a counter each, not Workers.
             report.notes.push(
-                "In the browser the race's processes are threads with separate counters (separate memory), standing in for real processes.".to_owned(),
+                "The race's processes ran in separate workers, each with its own memory; a shared multiprocessing.Value is a SharedArrayBuffer every one of them maps.".to_owned(),
             );
         }
+        report.notes.extend(gil_lab_browser::io_note(&req.params));
         // Browsers expose no CPU clock or core load: estimate both from the lanes' activity.
         report.cpu_user_us = gil_lab_browser::running_us(&report.spans);
+        report.cpu_sys_us = 0;
+        report.cpu_source = CpuSource::Estimated;
         report.cores =
             gil_lab_browser::estimate_cores(&report.spans, report.wall_us, report.machine.cores);
-        *lock(&run.report) = Some(report.to_json());
+        let done = FromHost::Done {
+            report: Box::new(report),
+            pool: Some(rayon::current_num_threads() as u32),
+        };
+        *lock(&run.done) = Some(to_text(&done));
     });
     Ok(())
 }
 
 #[derive(Serialize)]
 struct Poll {
-    events: Vec<Event>,
     io: Vec<IoRequest>,
-    report: Option<String>,
+    processes: Option<ProcessJob>,
+    done: Option<String>,
 }
 
-/// Everything recorded since the last poll, the downloads to perform, and the report once the
-/// run has finished (JSON).
+/// The downloads to perform, the processes to run, and (once the run has finished) the
+/// `FromHost::Done` message for the page, as JSON.
 #[wasm_bindgen]
 pub fn mt_poll() -> String {
     let Some(run) = lock(&CURRENT).clone() else {
-        return "{}".into();
+        return "{\"io\":[]}".into();
     };
     let poll = Poll {
-        events: std::mem::take(&mut *lock(&run.sink.events)),
         io: std::mem::take(&mut *lock(&run.io.pending)),
-        report: lock(&run.report).take(),
+        processes: lock(&run.processes.job).take(),
+        done: lock(&run.done).take(),
     };
     serde_json::to_string(&poll).unwrap_or_default()
+}
+
+/// Everything recorded since the last call, as a `FromHost::Events` message for the page.
+#[wasm_bindgen]
+pub fn mt_events() -> Option<String> {
+    let run = lock(&CURRENT).clone()?;
+    let events = std::mem::take(&mut *lock(&run.sink.events));
+    (!events.is_empty()).then(|| to_text(&FromHost::Events { events }))
+}
+
+fn bridge(msg: Bridged) {
+    if let Some(run) = lock(&CURRENT).clone() {
+        lock(&run.processes.inbox).push_back(msg);
+        run.processes.arrived.notify_all();
+    }
+}
+
+/// Live events of the current process job's lanes (a JSON array of `LiveEvent`).
+#[wasm_bindgen]
+pub fn mt_process_events(events: &str) -> Result<(), JsError> {
+    bridge(Bridged::Events(serde_json::from_str(events)?));
+    Ok(())
+}
+
+/// The current process job could not run (a lane worker failed): the run stops, and the
+/// page hears why from the host.
+#[wasm_bindgen]
+pub fn mt_processes_failed() {
+    if let Some(run) = lock(&CURRENT).clone() {
+        run.stop.store(true, Ordering::Relaxed);
+    }
+    bridge(Bridged::Done(ProcessResult::default()));
+}
+
+/// The current process job ended with this `ProcessResult`.
+#[wasm_bindgen]
+pub fn mt_processes_done(result: &str) -> Result<(), JsError> {
+    bridge(Bridged::Done(serde_json::from_str(result)?));
+    Ok(())
 }
 
 /// The result of download `id`: `bytes` ≥ 0 and the file written, or an error message.

@@ -116,7 +116,8 @@ impl Ui {
     fn on_update(self, u: RunUpdate) {
         match u {
             RunUpdate::Progress => {}
-            RunUpdate::Finished(mut r) => {
+            RunUpdate::Finished(r) => {
+                let mut r = *r;
                 let key = baseline_key(&r.params);
                 if matches!(r.params.model, Model::Sequential) {
                     BASELINES.with(|b| b.borrow_mut().insert(key, r.wall_us));
@@ -226,9 +227,12 @@ fn Lab(ui: Ui) -> impl IntoView {
     let defaults = Memo::new(move |_| scenario().map(|s| s.defaults()));
     let python = Memo::new(move |_| scenario().map(|s| s.python_code()).unwrap_or_default());
     let is_sum = move || {
-        defaults
-            .get()
-            .is_some_and(|p| matches!(p.workload, Workload::SumPowers { .. }))
+        defaults.get().is_some_and(|p| {
+            matches!(
+                p.workload,
+                Workload::SumPowers { .. } | Workload::Convoy { .. }
+            )
+        })
     };
     let is_io = move || {
         defaults
@@ -236,9 +240,12 @@ fn Lab(ui: Ui) -> impl IntoView {
             .is_some_and(|p| matches!(p.workload, Workload::Download { .. }))
     };
     let is_threads = move || {
-        defaults
-            .get()
-            .is_some_and(|p| matches!(p.model, Model::Threads { .. } | Model::Race { .. }))
+        defaults.get().is_some_and(|p| {
+            matches!(
+                p.model,
+                Model::Threads { .. } | Model::Race { .. } | Model::Convoy { .. }
+            )
+        })
     };
     let is_race = move || {
         defaults

@@ -6,77 +6,21 @@ use std::cell::RefCell;
 
 use gil_lab::exec::Numbered;
 use gil_lab::scenario::{Model, Params};
-use gil_lab::trace::{RunReport, Span, SpanState};
-use gil_lab::workload::TaskOutcome;
+use gil_lab::trace::{RunReport, SpanState};
+use gil_lab_browser::protocol::{FromHost, LiveEvent, RunRequest, ToHost, to_text};
 use gil_lab_browser::{LiveRun, OpenSpan};
-use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-/// One event the host streams back (see `frontend/js/host.js`).
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Ev {
-    Span {
-        span: Span,
-    },
-    Open {
-        lane: u32,
-        #[serde(default)]
-        task: Option<u32>,
-        state: SpanState,
-        since_us: u64,
-    },
-    Progress {
-        lane: Option<u32>,
-        task: u32,
-        at_us: u64,
-    },
-    Outcome {
-        id: u32,
-        outcome: TaskOutcome,
-    },
-}
-
-#[derive(Debug, Deserialize)]
-struct RawDone {
-    wall_us: u64,
-    #[serde(default)]
-    notes: Vec<String>,
-}
-
-/// A message from the host worker.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum HostMsg {
-    Hello,
-    Started {
-        epoch_ms: f64,
-    },
-    Events {
-        events: Vec<Ev>,
-    },
-    Done {
-        #[serde(default)]
-        report: Option<String>,
-        #[serde(default)]
-        raw: Option<RawDone>,
-        #[serde(default)]
-        pool: Option<u32>,
-    },
-    Error {
-        message: String,
-    },
-    #[serde(other)]
-    Other,
-}
+/// Which engine path a run takes (the protocol's [`EnginePath`](gil_lab_browser::protocol::EnginePath)).
+pub use gil_lab_browser::protocol::EnginePath as Path;
 
 /// What the page hears about a run.
 pub enum Update {
     /// The picture should be redrawn.
     Progress,
-    /// The run finished with this report (boxed: a report is large, the other updates tiny).
+    /// The run finished with this report.
     Finished(Box<RunReport>),
     /// The run failed.
     Failed(String),
@@ -96,7 +40,7 @@ struct Current {
     message: String,
 }
 
-/// Who hears about runs (the page).
+/// The function that hears about runs.
 type Listener = Box<dyn Fn(Update)>;
 
 thread_local! {
@@ -130,11 +74,9 @@ fn spawn_host() -> Result<(), String> {
     let worker = Worker::new_with_options("js/host.js", &opts)
         .map_err(|e| format!("could not start the engine worker: {e:?}"))?;
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let text = js_sys::JSON::stringify(&ev.data())
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default();
-        match serde_json::from_str::<HostMsg>(&text) {
+        // The host posts the engine's messages as JSON text.
+        let text = ev.data().as_string().unwrap_or_default();
+        match serde_json::from_str::<FromHost>(&text) {
             Ok(msg) => on_host(msg),
             Err(e) => notify(Update::Failed(format!(
                 "the engine sent something unexpected: {e}"
@@ -168,15 +110,14 @@ fn kill_host() {
     });
 }
 
-fn on_host(msg: HostMsg) {
+fn on_host(msg: FromHost) {
     match msg {
-        HostMsg::Hello | HostMsg::Other => {}
-        HostMsg::Started { epoch_ms } => CURRENT.with(|c| {
+        FromHost::Started { epoch_ms } => CURRENT.with(|c| {
             if let Some(cur) = c.borrow_mut().as_mut() {
                 cur.epoch_ms = Some(epoch_ms);
             }
         }),
-        HostMsg::Events { events } => {
+        FromHost::Events { events } => {
             CURRENT.with(|c| {
                 if let Some(cur) = c.borrow_mut().as_mut() {
                     for e in events {
@@ -186,7 +127,7 @@ fn on_host(msg: HostMsg) {
             });
             notify(Update::Progress);
         }
-        HostMsg::Done { report, raw, pool } => {
+        FromHost::Done { report, pool } => {
             if let Some(p) = pool {
                 HOST.with(|h| {
                     if let Some(host) = h.borrow_mut().as_mut() {
@@ -194,27 +135,11 @@ fn on_host(msg: HostMsg) {
                     }
                 });
             }
-            let Some(cur) = CURRENT.with(|c| c.borrow_mut().take()) else {
-                return;
-            };
-            let result = match (report, raw) {
-                (Some(json), _) => RunReport::from_json(&json).map_err(|e| e.to_string()),
-                (None, Some(raw)) => {
-                    let mut live = cur.live;
-                    live.open.clear();
-                    live.notes.extend(raw.notes);
-                    let mut r = live.report(raw.wall_us);
-                    r.wall_us = raw.wall_us;
-                    Ok(r)
-                }
-                (None, None) => Err("the engine finished without a report".to_owned()),
-            };
-            match result {
-                Ok(r) => notify(Update::Finished(Box::new(r))),
-                Err(e) => notify(Update::Failed(e)),
+            if CURRENT.with(|c| c.borrow_mut().take()).is_some() {
+                notify(Update::Finished(report));
             }
         }
-        HostMsg::Error { message } => {
+        FromHost::Error { message } => {
             let retry = message == "restart-needed";
             if retry {
                 // The shared-memory pool is smaller than this run needs: a fresh host.
@@ -233,19 +158,22 @@ fn on_host(msg: HostMsg) {
     }
 }
 
-fn apply(cur: &mut Current, e: Ev) {
+fn apply(cur: &mut Current, e: LiveEvent) {
     match e {
-        Ev::Span { span } => {
+        LiveEvent::Span { span } => {
             let end = cur.last_end.entry(span.lane).or_insert(0);
             *end = (*end).max(span.end_us);
-            if let Some(o) = cur.live.open.get(&span.lane)
-                && o.since_us < span.end_us
+            if cur
+                .live
+                .open
+                .get(&span.lane)
+                .is_some_and(|o| o.since_us < span.end_us)
             {
                 cur.live.open.remove(&span.lane);
             }
             cur.live.spans.push(span);
         }
-        Ev::Open {
+        LiveEvent::Open {
             lane,
             task,
             state,
@@ -261,7 +189,9 @@ fn apply(cur: &mut Current, e: Ev) {
                 },
             );
         }
-        Ev::Progress { lane, task, at_us } => {
+        LiveEvent::Progress {
+            lane, task, at_us, ..
+        } => {
             // The threaded engine reports spans when they end: a lane making progress is
             // running since its last span ended.
             if let Some(lane) = lane {
@@ -284,7 +214,7 @@ fn apply(cur: &mut Current, e: Ev) {
                 }
             }
         }
-        Ev::Outcome { id, outcome } => {
+        LiveEvent::Outcome { id, outcome } => {
             cur.live.outcomes.insert(id, outcome);
         }
     }
@@ -292,31 +222,27 @@ fn apply(cur: &mut Current, e: Ev) {
 
 fn post(message: &str) {
     HOST.with(|h| {
-        if let Some(host) = h.borrow().as_ref()
-            && let Ok(v) = js_sys::JSON::parse(message)
-        {
-            let _ = host.worker.post_message(&v);
+        if let Some(host) = h.borrow().as_ref() {
+            let _ = host.worker.post_message(&JsValue::from_str(message));
         }
     });
 }
 
-/// Which engine path a run takes.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Path {
-    /// Shared-memory threads (threaded engine).
-    SharedMemory,
-    /// One Worker per lane (plain engine).
-    Workers,
-}
-
-/// The path for `params`, or why it cannot run here.
+/// The path for `params`, or why it cannot run here. Every scenario runs on both kinds of
+/// page except the race demo, whose thread and `Value` cases need shared memory.
 pub fn path_for(params: &Params, isolated: bool) -> Result<Path, String> {
     match params.model {
-        Model::Threads { .. } if isolated => Ok(Path::SharedMemory),
-        Model::Race { .. } if isolated => Ok(Path::SharedMemory),
-        Model::Race { .. } => Err("The shared-counter demo needs threads that share memory, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it.".to_owned()),
-        Model::Convoy { .. } if isolated => Ok(Path::SharedMemory),
-        Model::Convoy { .. } => Err("The convoy demo runs on shared-memory threads here, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it.".to_owned()),
+        // One interpreter's threads share one memory: the threaded engine, where there is one.
+        Model::Threads { .. }
+        | Model::Interpreters { .. }
+        | Model::Convoy { .. }
+        | Model::Race { .. }
+            if isolated =>
+        {
+            Ok(Path::SharedMemory)
+        }
+        // The simulator will stand in for these cases on such pages (its seam is here).
+        Model::Race { .. } => Err(gil_lab_browser::RACE_NEEDS_SHARED_MEMORY.to_owned()),
         _ => Ok(Path::Workers),
     }
 }
@@ -347,19 +273,17 @@ pub fn start(
     }
     let machine = gil_lab_browser::machine(cores, browser, isolated);
     let live = LiveRun::new(scenario, params.clone(), tasks.clone(), machine);
-    let message = serde_json::json!({
-        "type": "run",
-        "run": {
-            "scenario": scenario,
-            "params": params,
-            "tasks": tasks,
-            "path": if path == Path::SharedMemory { "mt" } else { "workers" },
-            "images": images,
-            "cores": cores,
-            "browser": browser,
-        }
-    })
-    .to_string();
+    let message = to_text(&ToHost::Run(Box::new(RunRequest {
+        scenario: scenario.to_owned(),
+        params,
+        tasks,
+        path,
+        images: images.to_vec(),
+        cores,
+        browser: browser.to_owned(),
+        isolated,
+        pool_threads: need.max(cores + 2),
+    })));
     CURRENT.with(|c| {
         *c.borrow_mut() = Some(Current {
             live,

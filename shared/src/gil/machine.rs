@@ -252,16 +252,26 @@ impl GilMachine {
             .map(|w| (w.lane, w.until_us))
     }
 
-    /// When the holder would see a drop request if nothing else happens: the earliest wait
-    /// that can still time out with no hand-off meanwhile (every current wait can: a
-    /// hand-off needs the holder to release first). `None` when nobody waits, or when a
-    /// drop request is already pending (then: now).
+    /// When the holder would see a drop request if nothing else happens: the earliest end of
+    /// a wait that times out with no hand-off meanwhile. A wait that began before the current
+    /// holder took the GIL saw a hand-off, so when it times out it only waits another
+    /// interval: its request is due one interval later. `None` when nobody waits; `Some(0)`
+    /// when a drop request is already pending.
     pub fn drop_due_us(&self) -> Option<u64> {
         self.holder?;
         if self.drop_request {
             return Some(0);
         }
-        self.waiters.iter().map(|w| w.until_us).min()
+        self.waiters
+            .iter()
+            .map(|w| {
+                if w.saved_switch == self.switch_number {
+                    w.until_us
+                } else {
+                    w.until_us.saturating_add(self.interval_us)
+                }
+            })
+            .min()
     }
 
     /// A waiter to signal, chosen with `rng` (CPython's choice is the OS scheduler's, not the
@@ -363,6 +373,26 @@ mod tests {
         // Thread 2 comes back from I/O and takes it before 1 wakes: not FIFO.
         assert_eq!(m.take(2, 1_001), Take::Granted);
         assert_eq!(m.wake(1, 1_002, false), Take::Wait { until_us: 6_002 });
+    }
+
+    #[test]
+    fn drop_is_due_one_interval_later_for_a_wait_that_saw_a_handoff() {
+        let mut m = classic();
+        m.take(0, 0);
+        m.take(1, 1_000); // until 6_000, began under holder 0
+        assert_eq!(m.drop_due_us(), Some(6_000));
+        m.take(2, 2_000);
+        // 0 releases for I/O at 3 ms; 2 takes it: 1's wait saw a hand-off.
+        m.release(0, 3_000, false);
+        assert_eq!(m.wake(2, 3_000, false), Take::Granted);
+        assert_eq!(m.drop_due_us(), Some(11_000));
+        // Replaying 1's timeout confirms it: no request at 6 ms, one at 11 ms.
+        m.wake(1, 6_000, true);
+        assert!(!m.drop_requested());
+        assert_eq!(m.drop_due_us(), Some(11_000));
+        m.wake(1, 11_000, true);
+        assert!(m.drop_requested());
+        assert_eq!(m.drop_due_us(), Some(0));
     }
 
     #[test]

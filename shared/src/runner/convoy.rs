@@ -170,6 +170,10 @@ pub fn run(
 
 /// Each blocking call of `lane` that starts before `until_us`, from its start to the moment the
 /// thread runs again (the call plus winning the GIL back), µs.
+///
+/// A thread that runs for less than its clock can resolve between two calls (a browser
+/// without cross-origin isolation counts in 100 µs steps) leaves no running span: the next
+/// call's start is then the moment it ran again.
 fn call_times(spans: &[Span], lane: u32, until_us: u64) -> Vec<u64> {
     let mut mine: Vec<&Span> = spans.iter().filter(|s| s.lane == lane).collect();
     mine.sort_by_key(|s| s.start_us);
@@ -177,7 +181,10 @@ fn call_times(spans: &[Span], lane: u32, until_us: u64) -> Vec<u64> {
     let mut open: Option<u64> = None;
     for s in mine {
         match s.state {
-            SpanState::IoWait if open.is_none() && s.start_us < until_us => {
+            SpanState::IoWait if s.start_us < until_us => {
+                if let Some(start) = open.take() {
+                    out.push(s.start_us.saturating_sub(start));
+                }
                 open = Some(s.start_us);
             }
             SpanState::Running => {
@@ -241,5 +248,19 @@ mod tests {
         assert_eq!(call_times(&spans, 1, u64::MAX), vec![5_990, 1_000]);
         // Only calls that start before the CPU-bound work ended count.
         assert_eq!(call_times(&spans, 1, 6_005), vec![5_990]);
+    }
+
+    #[test]
+    fn a_run_too_short_for_the_clock_still_ends_a_call() {
+        use SpanState::{GilWait, IoWait, Running};
+        // On a 100 µs clock the thread's runs between calls take no time at all.
+        let spans = [
+            span(0, IoWait, 0, 1_300),
+            span(0, IoWait, 1_300, 2_700),
+            span(0, GilWait, 2_700, 8_000),
+            span(0, IoWait, 8_000, 9_400),
+            span(0, Running, 9_400, 9_500),
+        ];
+        assert_eq!(call_times(&spans, 0, u64::MAX), vec![1_300, 6_700, 1_400]);
     }
 }
