@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-/// Sizes of the six images, bytes (≈0.26–1.9 MB, 5.85 MB in all like the lesson's photos).
-pub const IMAGE_SIZES: [usize; 6] = [412_000, 1_860_000, 735_000, 1_230_000, 263_000, 1_350_000];
+/// Sizes of the six images, bytes (shared with the simulator, which charges downloads by them).
+pub const IMAGE_SIZES: [u64; 6] = gil_lab::workload::LAB_IMAGE_BYTES;
 
 /// How the server behaves.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +36,7 @@ impl ImageServer {
             IMAGE_SIZES
                 .iter()
                 .enumerate()
-                .map(|(k, &n)| bmp(k, n))
+                .map(|(k, &n)| bmp(k, n as usize))
                 .collect(),
         );
         std::thread::spawn(move || {
@@ -158,6 +158,7 @@ mod tests {
     #[test]
     fn images_have_realistic_sizes_and_bmp_headers() {
         for (k, &n) in IMAGE_SIZES.iter().enumerate() {
+            let n = n as usize;
             let img = bmp(k, n);
             assert!(img.starts_with(b"BM"));
             assert!(

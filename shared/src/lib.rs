@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod sim;
 pub mod sync;
 pub mod trace;
 pub mod view;

@@ -1,6 +1,6 @@
 //! Runs a scenario end to end on the platform's backends and assembles the [`RunReport`].
 
-mod race;
+pub(crate) mod race;
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;

@@ -19,15 +19,17 @@ pub struct RaceResult {
     pub cases: Vec<CounterCase>,
 }
 
-struct Case {
-    name: &'static str,
-    style: CounterStyle,
+/// One regime of the race demo (the simulator runs the same list).
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) style: CounterStyle,
     /// `None` runs the workers as processes.
-    gil: Option<GilMode>,
-    why: &'static str,
+    pub(crate) gil: Option<GilMode>,
+    pub(crate) why: &'static str,
 }
 
-const CASES: [Case; 5] = [
+/// The race demo's cases, in order.
+pub(crate) const CASES: [Case; 5] = [
     Case {
         name: "threads, plain loop, GIL",
         style: CounterStyle::Plain,

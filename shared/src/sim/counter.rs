@@ -1,0 +1,424 @@
+//! The race demo's shared counter in virtual time: a cell, its lock, and the exact order of
+//! every load and store.
+//!
+//! A run of counter updates is one job, but its loads and stores still happen one by one, at
+//! the instants their work offsets fall on. Before each event the engine replays, in time
+//! order across every lane on a core, the loads and stores due by then ([`Engine::settle`]).
+//! So two free-threaded lanes interleave their updates exactly as their timing says, and a
+//! lane descheduled between its load and its store overwrites everything stored meanwhile:
+//! updates are lost where, and only where, the real ones are.
+
+use super::costs::{Tables, time_for, work_in};
+use super::engine::{Block, Engine, Job, JobKind, Status};
+use super::queue::Wake;
+use crate::exec::Op;
+
+/// One shared counter (a module global of one interpreter) and the lock the locked style
+/// takes.
+#[derive(Debug, Clone, Default)]
+pub struct Cell {
+    /// The value.
+    pub value: u64,
+    /// Who holds the lock (a run of locked updates holds it throughout).
+    pub holder: Option<usize>,
+    /// Lanes blocked on the lock.
+    pub waiters: Vec<usize>,
+    /// A waiter has been woken and has not looked yet.
+    pub wake_pending: bool,
+    /// A waiter that will look again after an `Unlock` of a run of locked updates, and that
+    /// `Unlock`'s work offset in the run (see [`Engine::lock_wake`]).
+    pub retry: Option<(usize, u64)>,
+}
+
+/// What an op does to the cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mem {
+    /// Reads the value into the lane's register.
+    Load,
+    /// Writes the register + 1.
+    Store,
+    /// Takes the lock.
+    Lock,
+    /// Releases it.
+    Unlock,
+}
+
+/// One counter update's ops with their costs: where its memory ops and check points fall.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// The ops, as the thread program hands them out.
+    pub ops: Vec<Op>,
+    /// Work after each op, cumulative, ns.
+    ends: Vec<u64>,
+    /// Work of one update.
+    pub unit: u64,
+    /// (op index, work at its end, what it does) for loads, stores and lock ops.
+    pub mem: Vec<(usize, u64, Mem)>,
+    /// Op indices of the check points (the last op is one: the loop's jump).
+    pub checks: Vec<usize>,
+    /// Whether the update takes the lock.
+    pub locks: bool,
+}
+
+impl Shape {
+    /// The shape of `ops` at the costs of `t`.
+    pub fn new(ops: &[Op], t: &Tables) -> Shape {
+        let mut ends = Vec::with_capacity(ops.len());
+        let mut mem = Vec::new();
+        let mut checks = Vec::new();
+        let mut sum = 0;
+        for (k, op) in ops.iter().enumerate() {
+            sum += t.op(op);
+            ends.push(sum);
+            let m = match op {
+                Op::Load => Some(Mem::Load),
+                Op::Store => Some(Mem::Store),
+                Op::TryLock => Some(Mem::Lock),
+                Op::Unlock => Some(Mem::Unlock),
+                Op::Checkpoint => {
+                    checks.push(k);
+                    None
+                }
+                _ => None,
+            };
+            if let Some(m) = m {
+                mem.push((k, sum, m));
+            }
+        }
+        if checks.is_empty() {
+            // Not a loop unit: treat its end as the only place to stop.
+            checks.push(ops.len().saturating_sub(1));
+        }
+        Shape {
+            ops: ops.to_vec(),
+            unit: sum,
+            locks: mem.iter().any(|m| m.2 == Mem::Lock),
+            ends,
+            mem,
+            checks,
+        }
+    }
+
+    /// Work of the first `tail` ops.
+    fn prefix(&self, tail: usize) -> u64 {
+        if tail == 0 { 0 } else { self.ends[tail - 1] }
+    }
+
+    /// Work of `full` updates and `tail` ops of the next.
+    pub fn work(&self, full: u64, tail: usize) -> u64 {
+        full * self.unit + self.prefix(tail)
+    }
+
+    /// Memory ops in `full` updates and `tail` ops of the next.
+    pub fn mem_ops(&self, full: u64, tail: usize) -> u64 {
+        full * self.mem.len() as u64 + self.mem.iter().filter(|m| m.0 < tail).count() as u64
+    }
+
+    /// The first check point after `done` ns of work from an update's start (never the one
+    /// at 0, already passed), as (whole updates, ops of the next).
+    pub fn next_check(&self, done: u64) -> (u64, usize) {
+        let target = done.max(1);
+        let last = self.ops.len().saturating_sub(1);
+        if self.unit == 0 {
+            return (0, self.checks[0]);
+        }
+        let q = (target - 1) / self.unit;
+        for &c in &self.checks {
+            if q * self.unit + self.prefix(c) >= target {
+                return (q, c);
+            }
+        }
+        (q, last)
+    }
+
+    /// Work offset of memory op number `m` of a run.
+    fn offset(&self, m: u64) -> u64 {
+        let per = self.mem.len() as u64;
+        (m / per) * self.unit + self.mem[(m % per) as usize].1
+    }
+}
+
+impl Engine<'_> {
+    /// The shape for `unit`, built once per run.
+    pub(super) fn shape_for(&mut self, unit: &[Op]) -> usize {
+        if let Some(k) = self.shapes.iter().position(|s| s.ops == unit) {
+            return k;
+        }
+        self.shapes.push(Shape::new(unit, self.t));
+        self.shapes.len() - 1
+    }
+
+    /// When lane `l`'s next memory op happens, if it has one in its current run.
+    fn mem_time(&self, l: usize, speed: u64) -> Option<u64> {
+        let Some(Job {
+            kind:
+                JobKind::Units {
+                    shape,
+                    mem_next,
+                    mem_total,
+                    ..
+                },
+            done,
+            since,
+            ..
+        }) = &self.lanes[l].job
+        else {
+            return None;
+        };
+        if mem_next >= mem_total {
+            return None;
+        }
+        let off = self.shapes[*shape].offset(*mem_next);
+        Some(since + time_for(off.saturating_sub(*done), speed))
+    }
+
+    /// Applies lane `l`'s next memory op.
+    fn apply_mem(&mut self, l: usize) {
+        let lane = &mut self.lanes[l];
+        let Some(Job {
+            kind: JobKind::Units {
+                shape, mem_next, ..
+            },
+            ..
+        }) = &mut lane.job
+        else {
+            return;
+        };
+        let sh = &self.shapes[*shape];
+        let what = sh.mem[(*mem_next % sh.mem.len() as u64) as usize].2;
+        *mem_next += 1;
+        let cell = &mut self.cells[lane.counter];
+        match what {
+            Mem::Load => lane.register = cell.value,
+            Mem::Store => cell.value = lane.register + 1,
+            // A run of locked updates holds the lock throughout.
+            Mem::Lock | Mem::Unlock => {}
+        }
+    }
+
+    /// Replays, in time order, the loads and stores due by `to` of every lane on a core.
+    pub(super) fn settle(&mut self, to: u64) {
+        let speed = self.t.speed(self.cpu.busy());
+        let mut active: Vec<(u64, usize)> = (0..self.lanes.len())
+            .filter(|&l| self.lanes[l].slot.is_some())
+            .filter_map(|l| self.mem_time(l, speed).map(|t| (t, l)))
+            .collect();
+        if active.len() == 1 {
+            // Alone: no interleaving to get right, just everything done by then.
+            let l = active[0].1;
+            let reach = match &self.lanes[l].job {
+                Some(j) => j.done + work_in(to.saturating_sub(j.since), speed),
+                None => return,
+            };
+            while let Some(Job {
+                kind:
+                    JobKind::Units {
+                        shape,
+                        mem_next,
+                        mem_total,
+                        ..
+                    },
+                ..
+            }) = &self.lanes[l].job
+            {
+                if mem_next >= mem_total || self.shapes[*shape].offset(*mem_next) > reach {
+                    break;
+                }
+                self.apply_mem(l);
+            }
+            return;
+        }
+        while let Some(k) = (0..active.len()).min_by_key(|&k| active[k]) {
+            let (t, l) = active[k];
+            if t > to {
+                break;
+            }
+            self.apply_mem(l);
+            match self.mem_time(l, speed) {
+                Some(next) => active[k].0 = next,
+                None => {
+                    active.swap_remove(k);
+                }
+            }
+        }
+    }
+
+    /// A run of updates ended: whatever memory ops it still owes happen now.
+    pub(super) fn flush_units(&mut self, l: usize, job: &Job) {
+        let JobKind::Units {
+            shape,
+            mem_next,
+            mem_total,
+            ..
+        } = job.kind
+        else {
+            return;
+        };
+        let sh = &self.shapes[shape];
+        let per = sh.mem.len() as u64;
+        let lane = &mut self.lanes[l];
+        let cell = &mut self.cells[lane.counter];
+        for m in mem_next..mem_total {
+            match sh.mem[(m % per) as usize].2 {
+                Mem::Load => lane.register = cell.value,
+                Mem::Store => cell.value = lane.register + 1,
+                Mem::Lock | Mem::Unlock => {}
+            }
+        }
+    }
+
+    /// After a run of updates: the lock is held if the run stopped inside `with lock:`
+    /// (unless a waiter took it in a gap between two updates, see [`Engine::lock_wake`]).
+    pub(super) fn units_ended(&mut self, l: usize, shape: usize, tail: usize) {
+        let sh = &self.shapes[shape];
+        if !sh.locks || self.cells[self.lanes[l].counter].holder != Some(l) {
+            return;
+        }
+        let taken = sh.ops[..tail].iter().filter(|o| **o == Op::TryLock).count();
+        let released = sh.ops[..tail].iter().filter(|o| **o == Op::Unlock).count();
+        let cell = self.lanes[l].counter;
+        if taken > released {
+            self.cells[cell].holder = Some(l);
+        } else {
+            self.cells[cell].holder = None;
+            self.lock_released(cell);
+        }
+    }
+
+    /// One op's effect on the counter, at the end of its cost.
+    pub(super) fn apply_op(&mut self, l: usize, op: &Op) {
+        let c = self.lanes[l].counter;
+        match op {
+            Op::Load => self.lanes[l].register = self.cells[c].value,
+            Op::Store => self.cells[c].value = self.lanes[l].register + 1,
+            Op::TryLock => match self.cells[c].holder {
+                None => self.cells[c].holder = Some(l),
+                Some(h) if h == l => {}
+                Some(_) => self.lanes[l].prog.lock_result(false),
+            },
+            Op::Unlock if self.cells[c].holder == Some(l) => {
+                self.cells[c].holder = None;
+                self.lock_released(c);
+            }
+            _ => {}
+        }
+    }
+
+    /// The lock of cell `c` was released: its longest waiter is woken after the hand-off
+    /// latency (a futex wakes in arrival order), and may find the lock taken again by then,
+    /// as a real one often does.
+    fn lock_released(&mut self, c: usize) {
+        let cell = &self.cells[c];
+        if cell.wake_pending {
+            return;
+        }
+        let Some(&w) = cell.waiters.first() else {
+            return;
+        };
+        self.cells[c].wake_pending = true;
+        let at = self.now + self.t.handoff;
+        self.wake_at(w, at, Wake::Lock);
+    }
+
+    /// A lock waiter woke: it takes the lock if it is free, or waits for the next release.
+    pub(super) fn lock_wake(&mut self, l: usize) {
+        let c = self.lanes[l].counter;
+        self.cells[c].wake_pending = false;
+        if self.cells[c].retry.is_some_and(|(w, _)| w == l) {
+            self.cells[c].retry = None;
+        }
+        if self.lanes[l].status != Status::Blocked(Block::Lock) {
+            return;
+        }
+        if let Some(h) = self.cells[c].holder
+            && !self.run_lets_go(h, l)
+        {
+            return;
+        }
+        self.cells[c].holder = Some(l);
+        self.cells[c].waiters.retain(|&w| w != l);
+        self.lanes[l].status = Status::Run;
+        self.show(l);
+        self.drive(l);
+    }
+
+    /// Waiter `w` looks at the lock while lane `h` holds it. If `h` is in a run of locked
+    /// updates, the lock is really free in the gaps between its `Unlock` and its next
+    /// `TryLock`: found in a gap, `h`'s run ends before that `TryLock` (which will fail) and
+    /// `true` says `w` takes the lock; found held, `w` looks again after `h`'s next `Unlock`
+    /// (as it would be signalled then).
+    fn run_lets_go(&mut self, h: usize, w: usize) -> bool {
+        let speed = self.t.speed(self.cpu.busy());
+        let Some(Job {
+            kind: JobKind::Units { shape, .. },
+            work,
+            done,
+            ..
+        }) = &self.lanes[h].job
+        else {
+            return false;
+        };
+        let sh = &self.shapes[*shape];
+        let (Some(lock_at), Some(unlock_at)) = (
+            sh.mem.iter().find(|m| m.2 == Mem::Lock).map(|m| m.1),
+            sh.mem.iter().find(|m| m.2 == Mem::Unlock).map(|m| m.1),
+        ) else {
+            return false;
+        };
+        let (done, work, last) = (*done, *work, sh.ops.len() - 1);
+        let (q, pos) = (done / sh.unit.max(1), done % sh.unit.max(1));
+        if pos >= lock_at && pos < unlock_at {
+            let next_unlock = q * sh.unit + unlock_at;
+            if next_unlock <= work {
+                let at = self.now + time_for(next_unlock - done, speed) + self.t.handoff;
+                let c = self.lanes[w].counter;
+                self.cells[c].wake_pending = true;
+                self.cells[c].retry = Some((w, next_unlock));
+                self.wake_at(w, at, Wake::Lock);
+            }
+            return false;
+        }
+        let (f, t) = if pos >= unlock_at {
+            (q, last)
+        } else if q >= 1 {
+            (q - 1, last)
+        } else {
+            (0, 0)
+        };
+        let (new_work, mem_ops) = (sh.work(f, t), sh.mem_ops(f, t));
+        if let Some(Job {
+            kind:
+                JobKind::Units {
+                    full,
+                    tail,
+                    mem_total,
+                    ..
+                },
+            work,
+            done,
+            ..
+        }) = &mut self.lanes[h].job
+        {
+            (*full, *tail, *mem_total) = (f, t, mem_ops);
+            *work = new_work;
+            *done = (*done).min(new_work);
+        }
+        self.job_changed(h);
+        true
+    }
+
+    /// Lane `h`'s run of locked updates was cut: a waiter's look after an `Unlock` that is no
+    /// longer in the run is called off.
+    pub(super) fn move_lock_retry(&mut self, h: usize) {
+        let c = self.lanes[h].counter;
+        let Some((w, unlock)) = self.cells[c].retry else {
+            return;
+        };
+        let still = matches!(&self.lanes[h].job, Some(j) if unlock <= j.work);
+        if !still {
+            self.lanes[w].epoch += 1;
+            self.cells[c].wake_pending = false;
+            self.cells[c].retry = None;
+        }
+    }
+}
