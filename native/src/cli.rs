@@ -28,6 +28,10 @@ pub enum Command {
     Bench(BenchArgs),
     /// Serve the web lab (built by `cargo xtask build`) on 127.0.0.1 with cross-origin isolation.
     Serve(ServeArgs),
+    /// Simulate a scenario on a modelled machine (any core count, Python, start method).
+    Simulate(Box<crate::simulate::SimulateArgs>),
+    /// Measure this machine for the simulator and save the profile.
+    Calibrate(crate::calibrate::CalibrateArgs),
     /// A worker process of a process run (started by gil-lab itself).
     #[command(name = "__worker", hide = true)]
     Worker,

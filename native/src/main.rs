@@ -3,6 +3,7 @@
 
 mod baseline;
 mod bench;
+mod calibrate;
 mod cli;
 mod clock;
 mod download;
@@ -13,6 +14,7 @@ mod process;
 mod run;
 mod serve;
 mod server;
+mod simulate;
 mod worker;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -79,6 +81,8 @@ fn main() -> ExitCode {
             });
             serve::serve(&root, SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)))
         }
+        Command::Simulate(args) => simulate::cmd(*args),
+        Command::Calibrate(args) => calibrate::cmd(args),
         Command::Worker => worker::main(),
     };
     match result {

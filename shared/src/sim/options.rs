@@ -10,22 +10,19 @@ use crate::scenario::{InputError, Model, Params};
 /// Cores the simulator accepts (inclusive).
 pub const CORES: (u32, u32) = (1, 256);
 
-/// The Python the simulation stands for.
+/// The Python the simulation stands for (`"3.11"` … in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Python {
     /// CPython 3.11: classic GIL, fork on Linux.
-    #[serde(rename = "3.11")]
     V3_11,
     /// CPython 3.12: classic GIL (its per-interpreter GIL only matters for subinterpreters).
-    #[serde(rename = "3.12")]
     V3_12,
     /// Free-threaded 3.13t: no GIL, about 40 % slower on one thread (pyperformance, the 3.13
     /// free-threading HOWTO; CPYTHON-FACTS.md).
-    #[serde(rename = "3.13t")]
     V3_13t,
     /// Free-threaded 3.14t: no GIL, about 8 % slower on one thread on x86-64 Linux (What's New
     /// in 3.14; CPYTHON-FACTS.md); forkserver is the default start method on Linux.
-    #[serde(rename = "3.14t")]
     V3_14t,
 }
 
@@ -81,9 +78,9 @@ impl Python {
     }
 }
 
-/// How `multiprocessing` starts a process.
+/// How `multiprocessing` starts a process (`"fork"` … in JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "String")]
 pub enum StartMethod {
     /// A copy of the parent (Linux's default until 3.13).
     Fork,
@@ -120,9 +117,9 @@ impl StartMethod {
     }
 }
 
-/// Whose speed the simulated work runs at.
+/// Whose speed the simulated work runs at (`"native"` or `"cpython"` in JSON).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(try_from = "String", into = "String")]
 pub enum Pace {
     /// The lab's own engine: its kernel, its worker processes (what `gil-lab run` does).
     #[default]
@@ -153,6 +150,25 @@ impl Pace {
         }
     }
 }
+
+// JSON goes through the same parsers as the command line, so a bad value names its field
+// and the choices there too.
+macro_rules! string_forms {
+    ($($t:ty),*) => {$(
+        impl TryFrom<String> for $t {
+            type Error = InputError;
+            fn try_from(s: String) -> Result<Self, InputError> {
+                <$t>::parse(&s)
+            }
+        }
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.key().to_owned()
+            }
+        }
+    )*};
+}
+string_forms!(Python, StartMethod, Pace);
 
 /// The simulator's own choices; `None` takes the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,208 @@
+"""CPython side of `gil-lab calibrate --python`: what CPython costs on this machine.
+
+Usage: python3 calibrate.py CORES GRID WINDOW ; prints one JSON object on stdout.
+GRID is a comma-separated list of i values (the Rust side's `STEP_GRID`), WINDOW the number of
+consecutive steps averaged at each. Plain standard-library Python, so it runs anywhere.
+"""
+import json
+import multiprocessing as mp
+import pickle
+import queue
+import statistics
+import sys
+import threading
+import time
+
+counter = 0
+
+
+def one():
+    return 1
+
+
+def plain(k):
+    global counter
+    for _ in range(k):
+        counter += 1
+
+
+def in_call(k):
+    global counter
+    for _ in range(k):
+        counter += one()
+
+
+LOCK = threading.Lock()
+
+
+def locked(k):
+    global counter
+    for _ in range(k):
+        with LOCK:
+            counter += one()
+
+
+def sum_powers(n):
+    total = 0
+    for i in range(n):
+        total = total + i ** i
+    return total
+
+
+def steps(grid, window):
+    """ns per `total = total + i**i` at each grid point: the fastest of several timings of
+    `window` consecutive steps (the fastest is the one nothing else interrupted)."""
+    out = []
+    for i in grid:
+        total = (i - 1) ** (i - 1) if i > 0 else 0
+        best, spent, reps = float("inf"), 0, 0
+        while reps < 7 or (spent < 2e7 and reps < 200):
+            t0 = time.perf_counter_ns()
+            for j in range(i, i + window):
+                s = total + j ** j
+            dt = time.perf_counter_ns() - t0
+            best, spent, reps = min(best, dt), spent + dt, reps + 1
+        out.append([i + window // 2, best / window])
+    return out
+
+
+def per_call_us(fn, k):
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fn(k)
+        best = min(best, time.perf_counter() - t0)
+    return best / k * 1e6
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def thread_start_us(rounds=200):
+    samples = []
+    for _ in range(rounds):
+        t = threading.Thread(target=one)
+        t0 = time.perf_counter()
+        t.start()
+        samples.append((time.perf_counter() - t0) * 1e6)
+        t.join()
+    return median(samples)
+
+
+def queue_get_us(k=20000):
+    q = queue.Queue()
+    for x in range(k):
+        q.put(x)
+    t0 = time.perf_counter()
+    for _ in range(k):
+        q.get()
+    return (time.perf_counter() - t0) / k * 1e6
+
+
+def ready(conn):
+    conn.send(1)
+    conn.close()
+
+
+def process_cost(method, rounds):
+    """(parent_us, child_us, exit_us) medians: p.start(), start() to the target running,
+    the target's end to join() returning."""
+    ctx = mp.get_context(method)
+    parent, child, exit_ = [], [], []
+    for r in range(rounds + 1):
+        rx, tx = ctx.Pipe(duplex=False)
+        p = ctx.Process(target=ready, args=(tx,))
+        t0 = time.perf_counter()
+        p.start()
+        t1 = time.perf_counter()
+        rx.recv()
+        t2 = time.perf_counter()
+        p.join()
+        t3 = time.perf_counter()
+        tx.close()
+        rx.close()
+        if r == 0:
+            continue  # the first forkserver start also starts its server
+        parent.append((t1 - t0) * 1e6)
+        child.append((t2 - t1) * 1e6)
+        exit_.append((t3 - t2) * 1e6)
+    return {"parent_us": median(parent), "child_us": median(child), "exit_us": median(exit_)}
+
+
+def pool_us(method, rounds):
+    ctx = mp.get_context(method)
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        with ctx.Pool(4) as pool:
+            pool.map(one_arg, range(8))
+        samples.append((time.perf_counter() - t0) * 1e6)
+    return median(samples)
+
+
+def one_arg(_x):
+    return 1
+
+
+def pool_task_us():
+    """Per chunk of one no-op task handed to a warm pool and answered."""
+    ctx = mp.get_context("fork")
+    with ctx.Pool(2) as pool:
+        pool.map(one_arg, range(50), chunksize=1)
+        t0 = time.perf_counter()
+        pool.map(one_arg, range(2000), chunksize=1)
+        many = time.perf_counter() - t0
+    return many / 2000 * 1e6
+
+
+def result_us():
+    big = sum_powers(3000)
+    t0 = time.perf_counter()
+    for _ in range(50):
+        pickle.loads(pickle.dumps(big))
+    return (time.perf_counter() - t0) / 50 * 1e6
+
+
+def timed_sum(args):
+    n, out = args
+    t0 = time.perf_counter()
+    sum_powers(n)
+    out.put(time.perf_counter() - t0)
+
+
+def efficiency(cores, n=2200):
+    """Mean seconds of one sum_powers(n) when k copies run at once, k = 1..cores."""
+    ctx = mp.get_context("fork")
+    out = []
+    for k in range(1, cores + 1):
+        q = ctx.Queue()
+        procs = [ctx.Process(target=timed_sum, args=((n, q),)) for _ in range(k)]
+        for p in procs:
+            p.start()
+        times = [q.get() for _ in procs]
+        for p in procs:
+            p.join()
+        out.append(sum(times) / len(times))
+    return out
+
+
+def main():
+    cores = int(sys.argv[1])
+    grid = [int(x) for x in sys.argv[2].split(",")]
+    window = int(sys.argv[3])
+    out = {"python": sys.version.split()[0]}
+    out["steps"] = steps(grid, window)
+    out["counter_us"] = [per_call_us(f, 300000) for f in (plain, in_call, locked)]
+    out["queue_get_us"] = queue_get_us()
+    out["thread_start_us"] = thread_start_us()
+    out["process"] = {m: process_cost(m, 5 if m == "spawn" else 15) for m in ("fork", "spawn", "forkserver")}
+    out["pool_us"] = {m: pool_us(m, 3 if m == "spawn" else 5) for m in ("fork", "spawn", "forkserver")}
+    out["pool_task_us"] = pool_task_us()
+    out["result_us"] = result_us()
+    out["efficiency_s"] = efficiency(cores)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
