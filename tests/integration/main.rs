@@ -9,3 +9,4 @@ mod cpu;
 mod io;
 mod race;
 mod report;
+mod simulate;

@@ -199,12 +199,19 @@ impl Tables {
 
 /// `work` ns of work at `speed`: how long it takes, rounded up.
 pub fn time_for(work: u64, speed: u64) -> u64 {
-    ((u128::from(work) * u128::from(SPEED_ONE)).div_ceil(u128::from(speed.max(1)))) as u64
+    let speed = speed.max(1);
+    match work.checked_mul(SPEED_ONE) {
+        Some(w) => w.div_ceil(speed),
+        None => ((u128::from(work) * u128::from(SPEED_ONE)).div_ceil(u128::from(speed))) as u64,
+    }
 }
 
 /// Work done in `dt` ns at `speed`, rounded down.
 pub fn work_in(dt: u64, speed: u64) -> u64 {
-    ((u128::from(dt) * u128::from(speed)) / u128::from(SPEED_ONE)) as u64
+    match dt.checked_mul(speed) {
+        Some(w) => w / SPEED_ONE,
+        None => ((u128::from(dt) * u128::from(speed)) / u128::from(SPEED_ONE)) as u64,
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ pub struct Shape {
     pub checks: Vec<usize>,
     /// Whether the update takes the lock.
     pub locks: bool,
+    /// Whether its loads and stores are exactly one load then one store (every style's are):
+    /// then a lane alone can apply whole updates at once.
+    pair: bool,
 }
 
 impl Shape {
@@ -89,10 +92,16 @@ impl Shape {
             // Not a loop unit: treat its end as the only place to stop.
             checks.push(ops.len().saturating_sub(1));
         }
+        let rw: Vec<Mem> = mem
+            .iter()
+            .map(|m| m.2)
+            .filter(|m| matches!(m, Mem::Load | Mem::Store))
+            .collect();
         Shape {
             ops: ops.to_vec(),
             unit: sum,
             locks: mem.iter().any(|m| m.2 == Mem::Lock),
+            pair: rw == [Mem::Load, Mem::Store],
             ends,
             mem,
             checks,
@@ -129,6 +138,16 @@ impl Shape {
             }
         }
         (q, last)
+    }
+
+    /// How many memory ops of a run have happened after `reach` ns of its work.
+    fn mem_done_by(&self, reach: u64) -> u64 {
+        let per = self.mem.len() as u64;
+        if per == 0 || self.unit == 0 {
+            return u64::MAX;
+        }
+        let (q, r) = (reach / self.unit, reach % self.unit);
+        q * per + self.mem.iter().filter(|m| m.1 <= r).count() as u64
     }
 
     /// Work offset of memory op number `m` of a run.
@@ -199,32 +218,25 @@ impl Engine<'_> {
     /// Replays, in time order, the loads and stores due by `to` of every lane on a core.
     pub(super) fn settle(&mut self, to: u64) {
         let speed = self.t.speed(self.cpu.busy());
-        let mut active: Vec<(u64, usize)> = (0..self.lanes.len())
-            .filter(|&l| self.lanes[l].slot.is_some())
-            .filter_map(|l| self.mem_time(l, speed).map(|t| (t, l)))
+        let mut active: Vec<(u64, usize)> = self
+            .cpu
+            .running()
+            .iter()
+            .filter_map(|&l| self.mem_time(l, speed).map(|t| (t, l)))
             .collect();
         if active.len() == 1 {
             // Alone: no interleaving to get right, just everything done by then.
             let l = active[0].1;
-            let reach = match &self.lanes[l].job {
-                Some(j) => j.done + work_in(to.saturating_sub(j.since), speed),
-                None => return,
-            };
-            while let Some(Job {
-                kind:
-                    JobKind::Units {
-                        shape,
-                        mem_next,
-                        mem_total,
-                        ..
-                    },
+            if let Some(Job {
+                kind: JobKind::Units { shape, .. },
+                done,
+                since,
                 ..
             }) = &self.lanes[l].job
             {
-                if mem_next >= mem_total || self.shapes[*shape].offset(*mem_next) > reach {
-                    break;
-                }
-                self.apply_mem(l);
+                let reach = done + work_in(to.saturating_sub(*since), speed);
+                let upto = self.shapes[*shape].mem_done_by(reach);
+                self.apply_mem_until(l, upto);
             }
             return;
         }
@@ -243,28 +255,55 @@ impl Engine<'_> {
         }
     }
 
-    /// A run of updates ended: whatever memory ops it still owes happen now.
-    pub(super) fn flush_units(&mut self, l: usize, job: &Job) {
-        let JobKind::Units {
-            shape,
-            mem_next,
-            mem_total,
+    /// A run of updates ended: whatever memory ops it still owes happen now. (The job is
+    /// still the lane's.)
+    pub(super) fn flush_units(&mut self, l: usize) {
+        self.apply_mem_until(l, u64::MAX);
+    }
+
+    /// Applies lane `l`'s memory ops up to number `upto` (exclusive, at most the run's), whole
+    /// updates at once where it can: alone, `count` updates of one load and one store add
+    /// `count` to the value.
+    fn apply_mem_until(&mut self, l: usize, upto: u64) {
+        let lane = &mut self.lanes[l];
+        let Some(Job {
+            kind:
+                JobKind::Units {
+                    shape,
+                    mem_next,
+                    mem_total,
+                    ..
+                },
             ..
-        } = job.kind
+        }) = &mut lane.job
         else {
             return;
         };
-        let sh = &self.shapes[shape];
+        let sh = &self.shapes[*shape];
         let per = sh.mem.len() as u64;
-        let lane = &mut self.lanes[l];
+        let end = upto.min(*mem_total);
         let cell = &mut self.cells[lane.counter];
-        for m in mem_next..mem_total {
-            match sh.mem[(m % per) as usize].2 {
-                Mem::Load => lane.register = cell.value,
-                Mem::Store => cell.value = lane.register + 1,
-                Mem::Lock | Mem::Unlock => {}
-            }
+        let apply = |m: u64, value: &mut u64, reg: &mut u64| match sh.mem[(m % per) as usize].2 {
+            Mem::Load => *reg = *value,
+            Mem::Store => *value = *reg + 1,
+            Mem::Lock | Mem::Unlock => {}
+        };
+        let mut m = *mem_next;
+        while m < end && (m % per != 0 || !sh.pair) {
+            apply(m, &mut cell.value, &mut lane.register);
+            m += 1;
         }
+        let whole = (end - m.min(end)) / per.max(1);
+        if whole > 0 {
+            cell.value += whole;
+            lane.register = cell.value - 1;
+            m += whole * per;
+        }
+        while m < end {
+            apply(m, &mut cell.value, &mut lane.register);
+            m += 1;
+        }
+        *mem_next = m.max(*mem_next);
     }
 
     /// After a run of updates: the lock is held if the run stopped inside `with lock:`

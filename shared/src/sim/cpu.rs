@@ -13,6 +13,8 @@ use crate::trace::CoreSample;
 #[derive(Debug)]
 pub struct Cpu {
     slots: Vec<Option<usize>>,
+    /// The lanes on a core, in no particular order (what the engine walks at every event).
+    on: Vec<usize>,
     since: Vec<u64>,
     queue: VecDeque<usize>,
     busy: usize,
@@ -25,6 +27,7 @@ impl Cpu {
     pub fn new(cores: u32) -> Cpu {
         Cpu {
             slots: vec![None; cores as usize],
+            on: Vec::new(),
             since: vec![0; cores as usize],
             queue: VecDeque::new(),
             busy: 0,
@@ -35,6 +38,11 @@ impl Cpu {
     /// How many cores are busy.
     pub fn busy(&self) -> usize {
         self.busy
+    }
+
+    /// The lanes on a core.
+    pub fn running(&self) -> &[usize] {
+        &self.on
     }
 
     /// Whether lanes are waiting for a core.
@@ -48,6 +56,7 @@ impl Cpu {
         self.slots[slot] = Some(lane);
         self.since[slot] = now;
         self.busy += 1;
+        self.on.push(lane);
         Some(slot)
     }
 
@@ -66,16 +75,20 @@ impl Cpu {
     /// Core `slot` is freed at `now`; the first waiting lane, if any, gets it. Returns that
     /// lane.
     pub fn leave(&mut self, slot: usize, now: u64) -> Option<usize> {
-        self.slots.get(slot).copied().flatten()?;
+        let lane = self.slots.get(slot).copied().flatten()?;
         if now > self.since[slot] {
             self.log.push((slot, self.since[slot], now));
         }
         self.slots[slot] = None;
         self.busy -= 1;
+        if let Some(k) = self.on.iter().position(|&l| l == lane) {
+            self.on.swap_remove(k);
+        }
         let next = self.queue.pop_front()?;
         self.slots[slot] = Some(next);
         self.since[slot] = now;
         self.busy += 1;
+        self.on.push(next);
         Some(next)
     }
 
@@ -139,6 +152,7 @@ impl Cpu {
             }
         }
         self.busy = 0;
+        self.on.clear();
         self.queue.clear();
     }
 }

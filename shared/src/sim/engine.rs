@@ -345,10 +345,7 @@ impl<'a> Engine<'a> {
         self.settle(at);
         let dt = at - self.now;
         let speed = self.t.speed(self.cpu.busy());
-        for l in 0..self.lanes.len() {
-            if self.lanes[l].slot.is_none() {
-                continue;
-            }
+        for &l in self.cpu.running() {
             if let Some(job) = &mut self.lanes[l].job {
                 job.done = (job.done + work_in(at - job.since, speed)).min(job.work);
                 job.since = at;
@@ -369,7 +366,7 @@ impl<'a> Engine<'a> {
         let mut dirty = std::mem::take(&mut self.dirty);
         if speed != self.last_speed {
             self.last_speed = speed;
-            dirty.extend((0..self.lanes.len()).filter(|&l| self.lanes[l].slot.is_some()));
+            dirty.extend_from_slice(self.cpu.running());
         }
         dirty.sort_unstable();
         dirty.dedup();
@@ -446,9 +443,9 @@ impl<'a> Engine<'a> {
         if !self.cpu.contended() {
             return;
         }
-        for l in 0..self.lanes.len() {
+        for &l in self.cpu.running() {
             let lane = &mut self.lanes[l];
-            if lane.slot.is_some() && !lane.slice_pending {
+            if !lane.slice_pending {
                 lane.slice_pending = true;
                 let epoch = lane.cpu_epoch;
                 self.queue.push(
@@ -611,7 +608,10 @@ impl<'a> Engine<'a> {
             JobKind::Units {
                 shape, full, tail, ..
             } => {
-                self.flush_units(l, &job);
+                // The lane's memory ops are applied while the job is still its own.
+                self.lanes[l].job = Some(job);
+                self.flush_units(l);
+                self.lanes[l].job = None;
                 let lane = &mut self.lanes[l];
                 lane.prog.skip_units(full);
                 for _ in 0..tail {
