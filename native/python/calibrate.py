@@ -50,29 +50,30 @@ def sum_powers(n):
 
 
 def steps(grid, window):
-    """ns per `total = total + i**i` at each grid point: the fastest of several timings of
-    `window` consecutive steps (the fastest is the one nothing else interrupted)."""
+    """ns per `total = total + i**i` at each grid point: the median of several timings of
+    `window` consecutive steps (the speed the machine typically gives)."""
     out = []
     for i in grid:
         total = (i - 1) ** (i - 1) if i > 0 else 0
-        best, spent, reps = float("inf"), 0, 0
-        while reps < 7 or (spent < 2e7 and reps < 200):
+        times, spent = [], 0
+        while len(times) < 9 or (spent < 2e7 and len(times) < 200):
             t0 = time.perf_counter_ns()
             for j in range(i, i + window):
                 s = total + j ** j
             dt = time.perf_counter_ns() - t0
-            best, spent, reps = min(best, dt), spent + dt, reps + 1
-        out.append([i + window // 2, best / window])
+            times.append(dt)
+            spent += dt
+        out.append([i + window // 2, median(times) / window])
     return out
 
 
 def per_call_us(fn, k):
-    best = float("inf")
+    times = []
     for _ in range(3):
         t0 = time.perf_counter()
         fn(k)
-        best = min(best, time.perf_counter() - t0)
-    return best / k * 1e6
+        times.append(time.perf_counter() - t0)
+    return median(times) / k * 1e6
 
 
 def median(xs):

@@ -244,7 +244,7 @@ fn wake_latency_us() -> (f64, f64) {
 }
 
 /// Mean seconds of one `sum_powers(n)` when k copies run at once on threads, k = 1..=cores,
-/// the fastest of three tries each.
+/// the median of three tries each.
 fn parallel_times(cores: u32, n: u32) -> Vec<f64> {
     (1..=cores)
         .map(|k| {
@@ -264,8 +264,9 @@ fn parallel_times(cores: u32, n: u32) -> Vec<f64> {
                     });
                     times.iter().sum::<f64>() / times.len().max(1) as f64
                 })
-                .fold(f64::INFINITY, f64::min)
+                .collect::<Vec<f64>>()
         })
+        .map(median)
         .collect()
 }
 
@@ -281,14 +282,16 @@ fn io_costs() -> anyhow::Result<(f64, f64)> {
     let io = NativeIo::new(dir.path().to_owned());
     let mut points = Vec::new();
     for (k, url) in server.urls().iter().enumerate() {
-        let best = (0..3)
+        let mut bytes = 0;
+        let times: Vec<f64> = (0..3)
             .map(|r| {
                 let t0 = Instant::now();
                 let out = io.download(&DownloadSpec::new(url, (k * 3 + r) as u32));
-                (us(t0.elapsed()), out.map(|o| o.bytes).unwrap_or(0))
+                bytes = out.map(|o| o.bytes).unwrap_or(bytes);
+                us(t0.elapsed())
             })
-            .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-        points.push((best.1 as f64, best.0));
+            .collect();
+        points.push((bytes as f64, median(times)));
     }
     // Least squares: time = a + b·bytes.
     let n = points.len() as f64;
@@ -404,13 +407,15 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     let steps = measure_steps(&mut clock, 30e9, 12_000);
     let check_n = 3000;
     let predicted: f64 = (0..check_n).map(|i| step_cost_ns(&steps, i)).sum::<f64>() / 1e6;
-    let measured = (0..3)
-        .map(|_| {
-            let t = Instant::now();
-            std::hint::black_box(SumPowers::new(check_n).finish());
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .fold(f64::INFINITY, f64::min);
+    let measured = median(
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(SumPowers::new(check_n).finish());
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    );
     eprintln!("  counter loops …");
     let (bytecode_ns, op_ns, lock_ns) = fit_counter(measure_counter(&MonoClock::start(), 300_000));
     eprintln!("  threads, worker processes, wake-ups …");

@@ -2,9 +2,8 @@
 //! the clock (natively `Instant`, in the page `performance.now()`); `native/src/calibrate.rs`
 //! adds what only an OS can measure (processes, the real GIL's hand-off, many cores).
 //!
-//! - [`measure_steps`]: the per-step cost of `sum_powers` at a grid of `i`, each point the mean
-//!   of a few consecutive steps (even and odd `i` cost differently) repeated until the clock
-//!   can see it;
+//! - [`measure_steps`]: the per-step cost of `sum_powers` at a grid of `i`, each point the median
+//!   of timings of a few consecutive steps (even and odd `i` cost differently);
 //! - [`measure_counter`] + [`fit_counter`]: the three counter loops of the race demo, run by the
 //!   real thread driver, give the bytecode, op and lock costs;
 //! - [`browser_profile`]: a profile measured in a page within a time budget.
@@ -30,8 +29,9 @@ pub const WINDOW: u32 = 8;
 /// The per-step cost at every grid point up to `max_i`, timed with `now_ns` (ns on any
 /// monotonic clock), stopping early (with at least two points) once `budget_ns` is spent.
 ///
-/// Each point is the fastest of several timings of [`WINDOW`] consecutive steps: on a busy
-/// machine the fastest is the one nothing else interrupted. A clock too coarse to time one
+/// Each point is the median of several timings of [`WINDOW`] consecutive steps: the speed
+/// the machine typically gives (the fastest timing would flatter a machine whose other work,
+/// a hyperthread sibling say, slows every longer run). A clock too coarse to time one
 /// window (100 µs in pages that are not cross-origin isolated) gets the windows timed in
 /// groups long enough for it.
 pub fn measure_steps(
@@ -65,18 +65,17 @@ pub fn measure_steps(
             }
             group *= 4;
         }
-        let (mut best, mut spent, mut reps) = (f64::INFINITY, 0.0, 0);
-        while reps < 7 || (spent < 2e7 && reps < 200) {
+        let (mut times, mut spent) = (Vec::new(), 0.0);
+        while times.len() < 9 || (spent < 2e7 && times.len() < 200) {
             let t0 = now_ns();
             window(group);
             let dt = now_ns() - t0;
-            best = best.min(dt);
+            times.push(dt);
             spent += dt;
-            reps += 1;
         }
         out.push(StepPoint {
             i: i + WINDOW / 2,
-            ns: (best / f64::from(group * WINDOW)).max(1.0),
+            ns: (median(&mut times) / f64::from(group * WINDOW)).max(1.0),
         });
     }
     out
@@ -108,19 +107,23 @@ pub fn measure_counter(clock: &dyn Clock, updates: u64) -> [f64; 3] {
                 style,
             }),
         )];
-        // The fastest of three: the one the rest of the machine disturbed least.
-        let best = (0..3)
+        let mut times: Vec<f64> = (0..3)
             .map(|_| {
                 let counter = SharedCounter::new();
                 let t0 = clock.now_us();
                 run_sequential(0, &tasks, &counter, &env);
-                clock.now_us().saturating_sub(t0)
+                clock.now_us().saturating_sub(t0) as f64
             })
-            .min()
-            .unwrap_or(0);
-        out[k] = best as f64 / updates.max(1) as f64;
+            .collect();
+        out[k] = median(&mut times) / updates.max(1) as f64;
     }
     out
+}
+
+/// The median of `v` (0 when empty).
+pub fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// `(bytecode_ns, op_ns, lock_ns)` from the µs per update of the three counter styles.
