@@ -1,8 +1,9 @@
 """CPython side of `gil-lab calibrate --python`: what CPython costs on this machine.
 
-Usage: python3 calibrate.py CORES GRID WINDOW ; prints one JSON object on stdout.
-GRID is a comma-separated list of i values (the Rust side's `STEP_GRID`), WINDOW the number of
-consecutive steps averaged at each. Plain standard-library Python, so it runs anywhere.
+Usage: python3 calibrate.py CORES GRID MAX_I PASSES ; prints one JSON object on stdout.
+GRID is a comma-separated list of i values (the Rust side's `STEP_GRID`) at which the
+sum_powers loop, run up to MAX_I, is timed; PASSES runs of it give medians. Plain
+standard-library Python, so it runs anywhere.
 """
 import json
 import multiprocessing as mp
@@ -49,22 +50,24 @@ def sum_powers(n):
     return total
 
 
-def steps(grid, window):
-    """ns per `total = total + i**i` at each grid point: the median of several timings of
-    `window` consecutive steps (the speed the machine typically gives)."""
-    out = []
-    for i in grid:
-        total = (i - 1) ** (i - 1) if i > 0 else 0
-        times, spent = [], 0
-        while len(times) < 9 or (spent < 2e7 and len(times) < 200):
-            t0 = time.perf_counter_ns()
-            for j in range(i, i + window):
-                s = total + j ** j
-            dt = time.perf_counter_ns() - t0
-            times.append(dt)
-            spent += dt
-        out.append([i + window // 2, median(times) / window])
-    return out
+def steps(grid, max_i, passes):
+    """ns per `total = total + i**i` as the loop runs: time stamps at the grid points, the
+    median over the passes of the mean step cost between two of them, at their middle."""
+    bounds = [i for i in grid if i <= max_i] + [max_i]
+    blocks = [[] for _ in bounds[1:]]
+    for _ in range(passes):
+        total = 0
+        t = time.perf_counter_ns()
+        for k in range(len(bounds) - 1):
+            lo, hi = bounds[k], bounds[k + 1]
+            if hi <= lo:
+                continue
+            for i in range(lo, hi):
+                total = total + i ** i
+            now = time.perf_counter_ns()
+            blocks[k].append((now - t) / (hi - lo))
+            t = now
+    return [[(bounds[k] + bounds[k + 1]) // 2, median(b)] for k, b in enumerate(blocks) if b]
 
 
 def per_call_us(fn, k):
@@ -98,6 +101,14 @@ def queue_get_us(k=20000):
     t0 = time.perf_counter()
     for _ in range(k):
         q.get()
+    return (time.perf_counter() - t0) / k * 1e6
+
+
+def call_us(k=20000):
+    """A blocking call's own cost: `time.sleep(0)` enters and leaves the GIL like any."""
+    t0 = time.perf_counter()
+    for _ in range(k):
+        time.sleep(0)
     return (time.perf_counter() - t0) / k * 1e6
 
 
@@ -191,11 +202,12 @@ def efficiency(cores, n=2200):
 def main():
     cores = int(sys.argv[1])
     grid = [int(x) for x in sys.argv[2].split(",")]
-    window = int(sys.argv[3])
+    max_i, passes = int(sys.argv[3]), int(sys.argv[4])
     out = {"python": sys.version.split()[0]}
-    out["steps"] = steps(grid, window)
+    out["steps"] = steps(grid, max_i, passes)
     out["counter_us"] = [per_call_us(f, 300000) for f in (plain, in_call, locked)]
     out["queue_get_us"] = queue_get_us()
+    out["call_us"] = call_us()
     out["thread_start_us"] = thread_start_us()
     out["process"] = {m: process_cost(m, 5 if m == "spawn" else 15) for m in ("fork", "spawn", "forkserver")}
     out["pool_us"] = {m: pool_us(m, 3 if m == "spawn" else 5) for m in ("fork", "spawn", "forkserver")}

@@ -17,9 +17,7 @@ use anyhow::Context;
 use clap::Args;
 use gil_lab::platform::IoPerformer;
 use gil_lab::protocol::ToWorker;
-use gil_lab::sim::calibrate::{
-    STEP_GRID, WINDOW, efficiency, fit_counter, measure_counter, measure_steps,
-};
+use gil_lab::sim::calibrate::{STEP_GRID, efficiency, fit_counter, measure_counter, measure_steps};
 use gil_lab::sim::{Costs, PerMethod, Profile, StartCost, StepPoint, step_cost_ns};
 use gil_lab::workload::{DownloadSpec, SumPowers, Task};
 use serde::Deserialize;
@@ -162,6 +160,7 @@ fn worker_costs(exe: &Path, batches: u32) -> anyhow::Result<(f64, f64, f64, f64)
         epoch_ns: crate::clock::monotonic_ns(),
         tasks,
         out_dir: String::new(),
+        counter: Default::default(),
     })?;
     let t0 = Instant::now();
     let mut child = Command::new(exe)
@@ -313,6 +312,7 @@ struct PyCalibration {
     steps: Vec<(u32, f64)>,
     counter_us: [f64; 3],
     queue_get_us: f64,
+    call_us: f64,
     thread_start_us: f64,
     process: PerMethod<StartCost>,
     pool_us: PerMethod<f64>,
@@ -331,7 +331,9 @@ fn python_costs(cores: u32, date: &str, platform: &str) -> anyhow::Result<Costs>
         .arg(&script)
         .arg(cores.to_string())
         .arg(grid.join(","))
-        .arg(WINDOW.to_string())
+        // CPython's loop up to 7000 takes a few seconds a pass; beyond, the curve's last
+        // slope carries on.
+        .args(["7000", "3"])
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| {
@@ -364,6 +366,7 @@ fn python_costs(cores: u32, date: &str, platform: &str) -> anyhow::Result<Costs>
         op_ns,
         lock_ns,
         queue_get_us: py.queue_get_us,
+        call_us: py.call_us,
         thread_start_us: py.thread_start_us,
         process: py.process,
         pool_setup_us: PerMethod {
@@ -404,7 +407,7 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let mut clock = move || t0.elapsed().as_nanos() as f64;
     eprintln!("  sum_powers steps …");
-    let steps = measure_steps(&mut clock, 30e9, 12_000);
+    let steps = measure_steps(&mut clock, 60e9, 10_000, 3);
     let check_n = 3000;
     let predicted: f64 = (0..check_n).map(|i| step_cost_ns(&steps, i)).sum::<f64>() / 1e6;
     let measured = median(
@@ -449,6 +452,8 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         lock_ns,
         // The lab's queue is a Mutex<Dispatcher>: a lock and a pop.
         queue_get_us: 0.2,
+        // Around a blocking call the lab takes and releases its GIL and reads the clock.
+        call_us: 1.0,
         thread_start_us: thread_start,
         process: PerMethod {
             fork: start,

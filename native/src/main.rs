@@ -14,6 +14,7 @@ mod process;
 mod run;
 mod serve;
 mod server;
+mod shared_value;
 mod simulate;
 mod worker;
 

@@ -8,10 +8,12 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use gil_lab::exec::{Dispatcher, Env};
-use gil_lab::protocol::{FromWorker, ToWorker};
-use gil_lab::runner::{ProcessLauncher, ProcessPlan};
+use gil_lab::protocol::{FromWorker, ToWorker, WorkerCounter};
+use gil_lab::runner::{CounterShare, ProcessLauncher, ProcessPlan, ProcessRun};
 use gil_lab::trace::{Span, SpanState};
 use gil_lab::workload::TaskOutcome;
+
+use crate::shared_value::MappedCounter;
 
 /// The hidden subcommand a child runs.
 pub const WORKER_SUBCOMMAND: &str = "__worker";
@@ -160,7 +162,40 @@ impl NativeProcesses {
 }
 
 impl ProcessLauncher for NativeProcesses {
-    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
+    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> ProcessRun {
+        // A shared `Value` is a small file every process maps; the parent keeps its mapping to
+        // read the result, and the file goes when the run ends.
+        let mut shared = None;
+        let counter = match plan.counter {
+            CounterShare::Copy { value } => WorkerCounter::Copy { value },
+            CounterShare::SharedValue => match MappedCounter::create() {
+                Ok((cell, path)) => {
+                    let c = WorkerCounter::Mapped {
+                        path: path.display().to_string(),
+                    };
+                    shared = Some((cell, path));
+                    c
+                }
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    return ProcessRun {
+                        outcomes: plan
+                            .tasks
+                            .iter()
+                            .map(|(id, _)| {
+                                (
+                                    *id,
+                                    TaskOutcome::Error {
+                                        message: message.clone(),
+                                    },
+                                )
+                            })
+                            .collect(),
+                        shared_value: None,
+                    };
+                }
+            },
+        };
         let dispatcher = Mutex::new(Dispatcher::new(&plan.dispatch));
         let results = Mutex::new(Vec::new());
         std::thread::scope(|scope| {
@@ -176,6 +211,7 @@ impl ProcessLauncher for NativeProcesses {
                     epoch_ns: self.epoch_ns,
                     tasks: plan.tasks.to_vec(),
                     out_dir: self.out_dir.clone(),
+                    counter: counter.clone(),
                 };
                 let child = self.spawn().and_then(|mut c| {
                     let stdin = c
@@ -225,6 +261,9 @@ impl ProcessLauncher for NativeProcesses {
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         out.sort_by_key(|(id, _)| *id);
-        out
+        ProcessRun {
+            outcomes: out,
+            shared_value: shared.map(|(cell, _path)| cell.get()),
+        }
     }
 }

@@ -120,7 +120,8 @@ pub fn execute(
     };
     let mut meter = NativeMeter::new(clock);
     let bar_tasks = match params.model {
-        Model::Race { workers, .. } => workers * 5,
+        Model::Race { workers, .. } => workers * runner::RACE_CASES,
+        Model::Convoy { cpu_threads, .. } => cpu_threads + 2,
         _ => params.tasks,
     };
     let progress = Progress::new(bar_tasks, scenario.name, quiet);

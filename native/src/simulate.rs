@@ -233,18 +233,11 @@ pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
         .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
         .unwrap_or(100)
         .clamp(40, 400);
-    if let Some(s) = &report.simulation {
-        writeln!(
-            out,
-            "SIMULATED (nothing ran) · {} cores · Python {} · start method {} · {} pace · profile {} ({from}) · {:.1} ms to simulate",
-            s.cores,
-            s.python,
-            s.start_method,
-            s.pace,
-            s.profile,
-            took.as_secs_f64() * 1e3
-        )?;
-    }
+    writeln!(
+        out,
+        "simulated in {:.1} ms with the profile from {from}",
+        took.as_secs_f64() * 1e3
+    )?;
     writeln!(
         out,
         "{}",

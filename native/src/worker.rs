@@ -9,12 +9,15 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, bail};
 use gil_lab::exec::{self, Env};
 use gil_lab::platform::Clock;
-use gil_lab::protocol::{FromWorker, ToWorker};
+use gil_lab::protocol::{FromWorker, ToWorker, WorkerCounter};
 use gil_lab::trace::{Span, TraceSink};
-use gil_lab::workload::{SharedCounter, TaskOutcome};
+use gil_lab::workload::{CounterCell, SharedCounter, TaskOutcome};
+
+use std::path::Path;
 
 use crate::clock::MonoClock;
 use crate::download::NativeIo;
+use crate::shared_value::MappedCounter;
 
 /// Sends every span and progress report up the pipe as it happens.
 struct PipeSink<W: Write + Send> {
@@ -60,6 +63,7 @@ pub fn main() -> anyhow::Result<()> {
         epoch_ns,
         tasks,
         out_dir,
+        counter,
     } = serde_json::from_str(&first).context("bad init message")?
     else {
         bail!("the first message must be init");
@@ -80,8 +84,13 @@ pub fn main() -> anyhow::Result<()> {
         sink: &sink,
         stop: &stop,
     };
-    // This process's own memory: a "global" no other process can see.
-    let counter = SharedCounter::new();
+    // A global is this process's own copy (it starts at the parent's value, as a forked child
+    // inherits it); a `multiprocessing.Value` is memory every process of the run maps.
+    let cell: Box<dyn CounterCell> = match counter {
+        WorkerCounter::Copy { value } => Box::new(SharedCounter::with_value(value)),
+        WorkerCounter::Own => Box::new(SharedCounter::new()),
+        WorkerCounter::Mapped { path } => Box::new(MappedCounter::open(Path::new(&path))?),
+    };
     let mut trouble: Option<anyhow::Error> = None;
     let mut first = true;
     // The process's main thread asks its parent for each batch (the first came with `Init`);
@@ -115,7 +124,7 @@ pub fn main() -> anyhow::Result<()> {
             None => Vec::new(),
         }
     };
-    let outcomes = exec::run_process_lane(lane, &counter, &env, next_batch);
+    let outcomes = exec::run_process_lane(lane, cell.as_ref(), &env, next_batch);
     // Outcomes stream as tasks end (the sink sends `TaskDone`); this is the end of the run.
     drop(outcomes);
     match trouble {

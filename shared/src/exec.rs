@@ -97,7 +97,27 @@ pub fn run_process_lane(
     next_batch: impl FnMut() -> Vec<Numbered>,
 ) -> Vec<(u32, TaskOutcome)> {
     let gil = own_gil();
-    PyThread::new(&gil, lane, counter, env).run(ThreadProgram::worker(), next_batch)
+    PyThread::new(&gil, lane, counter, env)
+        .reporting_counter()
+        .run(ThreadProgram::worker(), next_batch)
+}
+
+/// Which GIL each thread of a run takes.
+#[derive(Clone, Copy)]
+pub enum Gils<'a> {
+    /// Every thread shares one: threads of one interpreter.
+    Shared(&'a Gil),
+    /// Thread `k` takes the `k`th: each runs its own subinterpreter (Python 3.12+).
+    PerThread(&'a [Gil]),
+}
+
+impl<'a> Gils<'a> {
+    fn for_thread(self, k: usize) -> Option<&'a Gil> {
+        match self {
+            Gils::Shared(g) => Some(g),
+            Gils::PerThread(all) => all.get(k),
+        }
+    }
 }
 
 /// Runs `tasks` on `lanes.len()` threads of one interpreter sharing `gil`: a queue of tasks that
@@ -111,12 +131,26 @@ pub fn run_threads(
     spawner: &dyn Spawner,
     env: &Env<'_>,
 ) -> Vec<(u32, TaskOutcome)> {
+    run_threads_with(lanes, tasks, plan, Gils::Shared(gil), counter, spawner, env)
+}
+
+/// [`run_threads`] with each thread's GIL chosen by `gils`.
+pub fn run_threads_with(
+    lanes: &[u32],
+    tasks: &[Numbered],
+    plan: &Dispatch,
+    gils: Gils<'_>,
+    counter: &dyn CounterCell,
+    spawner: &dyn Spawner,
+    env: &Env<'_>,
+) -> Vec<(u32, TaskOutcome)> {
     let dispatcher = Mutex::new(Dispatcher::new(plan));
     let results: Mutex<Vec<(u32, TaskOutcome)>> = Mutex::new(Vec::with_capacity(tasks.len()));
     let jobs: Vec<Box<dyn FnOnce() + Send + '_>> = lanes
         .iter()
         .enumerate()
-        .map(|(k, &lane)| {
+        .filter_map(|(k, &lane)| Some((k, lane, gils.for_thread(k)?)))
+        .map(|(k, lane, gil)| {
             let (dispatcher, results) = (&dispatcher, &results);
             Box::new(move || {
                 let th = PyThread::new(gil, lane, counter, env);

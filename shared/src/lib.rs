@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod scheduler_game;
 pub mod sim;
 pub mod sync;
 pub mod trace;

@@ -22,6 +22,9 @@ pub enum ToWorker {
         /// Where downloads are written (native only).
         #[serde(default)]
         out_dir: String,
+        /// What counter tasks update.
+        #[serde(default)]
+        counter: WorkerCounter,
     },
     /// Run these tasks, one after another, then answer `BatchDone`.
     Run {
@@ -30,6 +33,26 @@ pub enum ToWorker {
     },
     /// No more work: exit.
     Exit,
+}
+
+/// The counter a worker process's counter tasks update.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkerCounter {
+    /// The process's own copy of the parent's global, starting at `value`.
+    Copy {
+        /// The parent's value when the process started.
+        value: u64,
+    },
+    /// A `multiprocessing.Value` every process of the run maps: natively a file in shared
+    /// memory at `path`.
+    Mapped {
+        /// The file to map.
+        path: String,
+    },
+    /// Nothing given: a copy starting at 0.
+    #[default]
+    Own,
 }
 
 /// Worker → coordinator.

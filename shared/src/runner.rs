@@ -1,9 +1,14 @@
 //! Runs a scenario end to end on the platform's backends and assembles the [`RunReport`].
 
+pub(crate) mod convoy;
 pub(crate) mod race;
+
+pub use race::CASE_COUNT as RACE_CASES;
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::exec::{self, Env, Numbered};
 use crate::gil::Gil;
@@ -27,6 +32,31 @@ pub struct ProcessPlan<'a> {
     pub tasks: &'a [Numbered],
     /// Which process runs which tasks (positions in `tasks`, lanes by index in `lanes`).
     pub dispatch: Dispatch,
+    /// What counter tasks update in each process.
+    pub counter: CounterShare,
+}
+
+/// The counter a process's counter tasks update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CounterShare {
+    /// Its own copy of the parent's global, starting at the parent's value (what a child
+    /// process gets: nothing it changes reaches the parent).
+    Copy {
+        /// The parent's value when the process started.
+        value: u64,
+    },
+    /// One `multiprocessing.Value` in memory every process of the run maps.
+    SharedValue,
+}
+
+/// What a [`ProcessLauncher`] hands back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProcessRun {
+    /// Every task's outcome (failed processes give `Error` outcomes).
+    pub outcomes: Vec<(u32, TaskOutcome)>,
+    /// The shared `Value` at the end, with [`CounterShare::SharedValue`].
+    pub shared_value: Option<u64>,
 }
 
 /// Starts processes (OS processes, or fresh Web Workers) and runs a [`ProcessPlan`] on them.
@@ -34,8 +64,8 @@ pub struct ProcessPlan<'a> {
 /// Each process records a `starting` span for its real start cost, then runs its batches with
 /// [`exec::run_process_lane`] on its own GIL, streaming spans to `env.sink`.
 pub trait ProcessLauncher: Sync {
-    /// Runs the plan; returns every task's outcome (failed processes give `Error` outcomes).
-    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)>;
+    /// Runs the plan.
+    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> ProcessRun;
 }
 
 /// Measures what only the platform can: CPU time and per-core load.
@@ -81,6 +111,9 @@ pub struct Backends<'a> {
 /// The tasks a run's parameters describe. `image_urls` fills in download URLs when the
 /// parameters name none (the lab's own image server).
 pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
+    if let Some(setup) = convoy::Setup::from_params(params) {
+        return setup.tasks();
+    }
     (0..params.tasks)
         .map(|id| {
             let task = match &params.workload {
@@ -101,6 +134,7 @@ pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
                     increments: *increments,
                     style: CounterStyle::Plain,
                 }),
+                Workload::Convoy { n, .. } => Task::SumPowers { n: *n },
             };
             (id, task)
         })
@@ -132,7 +166,8 @@ pub fn lanes_for(params: &Params) -> Vec<Lane> {
         Model::Processes { workers } | Model::Pool { workers, .. } => {
             lanes(LaneKind::Process, 0, *workers, None)
         }
-        Model::Race { .. } => Vec::new(),
+        Model::Interpreters { workers } => lanes(LaneKind::Interpreter, 0, *workers, None),
+        Model::Race { .. } | Model::Convoy { .. } => Vec::new(),
     }
 }
 
@@ -255,6 +290,8 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
     let mut notes = Vec::new();
     let mut counters = Vec::new();
     let mut gil_stats = None;
+    let mut convoy_tasks: Vec<(u32, String)> = Vec::new();
+    let mut convoy_setup = None;
     let plan = Dispatch::for_model(&params.model, tasks.len() as u32);
 
     b.meter.start();
@@ -288,8 +325,46 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
                 lanes: (0..*workers).collect(),
                 tasks,
                 dispatch: plan,
+                counter: CounterShare::Copy { value: 0 },
             };
-            (lanes_for(params), b.processes.run(plan, &env))
+            (lanes_for(params), b.processes.run(plan, &env).outcomes)
+        }
+        Model::Interpreters { workers } => {
+            // Each interpreter has its own GIL (PEP 684), so nobody waits for another's.
+            let gils: Vec<Gil> = (0..*workers)
+                .map(|_| {
+                    Gil::new(
+                        crate::gil::GilMode::Classic,
+                        Duration::from_micros(crate::gil::DEFAULT_SWITCH_INTERVAL_US),
+                    )
+                })
+                .collect();
+            let ids: Vec<u32> = (0..*workers).collect();
+            let out = exec::run_threads_with(
+                &ids,
+                tasks,
+                &plan,
+                exec::Gils::PerThread(&gils),
+                &counter,
+                b.spawner,
+                &env,
+            );
+            (lanes_for(params), out)
+        }
+        Model::Convoy { gil, .. } => {
+            let setup = convoy::Setup::from_params(params)
+                .unwrap_or_else(|| unreachable!("a convoy model always gives a convoy setup"));
+            let r = convoy::run(&setup, &counter, b.spawner, &env);
+            convoy_tasks = r.tasks;
+            convoy_setup = Some(setup);
+            if let Some(stats) = &r.gil
+                && *gil == crate::gil::GilMode::Classic
+                && stats.switches > 1
+            {
+                notes.push(gil_note(stats));
+            }
+            gil_stats = r.gil;
+            (r.lanes, r.outcomes)
         }
         Model::Race {
             workers,
@@ -314,20 +389,24 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
     let ended = b.clock.now_us();
     let measured = b.meter.stop();
 
-    let labels: Vec<(u32, String)> = if matches!(params.model, Model::Race { .. }) {
-        outcomes
+    let labels: Vec<(u32, String)> = match params.model {
+        Model::Race { .. } => outcomes
             .iter()
             .map(|(id, _)| (*id, "counter worker".to_owned()))
-            .collect()
-    } else {
-        tasks.iter().map(|(id, t)| (*id, t.label())).collect()
+            .collect(),
+        Model::Convoy { .. } => convoy_tasks,
+        _ => tasks.iter().map(|(id, t)| (*id, t.label())).collect(),
     };
-    assemble(RunParts {
+    let spans = buffer.take();
+    let convoy_found = convoy_setup
+        .as_ref()
+        .and_then(|s| convoy::measure(s, &spans));
+    let mut report = assemble(RunParts {
         scenario,
         params,
         tasks: &labels,
         lanes: lane_list,
-        spans: buffer.take(),
+        spans,
         gil_events: buffer.take_gil_events(),
         outcomes,
         started_us: started,
@@ -338,5 +417,7 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         counters,
         notes,
         machine: b.machine,
-    })
+    });
+    report.convoy = convoy_found;
+    report
 }

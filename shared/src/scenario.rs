@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::gil::GilMode;
 
 pub use presets::{
-    DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES, LESSON_N, SCENARIOS,
-    Scenario, find,
+    CONVOY_CALL_US, CONVOY_CALLS, DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES,
+    LESSON_N, SCENARIOS, Scenario, find,
 };
 pub use validate::{InputError, Limits, Overrides};
 
@@ -41,6 +41,22 @@ pub enum Model {
         /// Tasks per chunk (CPython's default rule when not given).
         chunksize: u32,
     },
+    /// Threads that each run their own subinterpreter with its own GIL (Python 3.12+,
+    /// `concurrent.interpreters` in 3.14): parallel like processes, inside one process.
+    Interpreters {
+        /// Number of interpreters (one thread each), pulling tasks from a queue.
+        workers: u32,
+    },
+    /// The convoy effect: a thread making short blocking calls, first alone, then beside
+    /// CPU-bound threads of the same interpreter.
+    Convoy {
+        /// CPU-bound threads beside the one making blocking calls.
+        cpu_threads: u32,
+        /// Classic GIL or free-threaded.
+        gil: GilMode,
+        /// `sys.setswitchinterval`, in µs.
+        switch_interval_us: u64,
+    },
     /// The shared-counter cases one after another (threads ± lock, free-threaded, processes).
     Race {
         /// Threads (and processes) per case.
@@ -58,7 +74,9 @@ impl Model {
             Model::Threads { workers, .. }
             | Model::Processes { workers }
             | Model::Pool { workers, .. }
+            | Model::Interpreters { workers }
             | Model::Race { workers, .. } => *workers,
+            Model::Convoy { cpu_threads, .. } => cpu_threads + 1,
         }
     }
 }
@@ -80,6 +98,14 @@ pub enum Workload {
         latency_ms: u64,
         /// Server bandwidth per connection, kbit/s.
         bandwidth_kbps: u64,
+    },
+    /// The convoy demo: `tasks` blocking calls of `call_us` each on one thread, and
+    /// `sum_powers(n)` on each CPU-bound thread.
+    Convoy {
+        /// Length of one blocking call, µs (the lesson's `time.sleep(0.001)`).
+        call_us: u64,
+        /// The CPU-bound threads' `sum_powers` argument.
+        n: u32,
     },
     /// `counter += 1` repeated, per worker.
     Counter {

@@ -64,6 +64,10 @@ pub enum TaskOutcome {
     Counted {
         /// Increments this worker performed.
         increments: u64,
+        /// The counter's value as this worker saw it at its end, for processes (each has its
+        /// own copy of a global; with a shared `Value`, the shared value at that moment).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seen: Option<u64>,
     },
     /// The blocking calls of a [`Task::Sleeps`] finished.
     Slept {

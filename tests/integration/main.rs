@@ -5,6 +5,7 @@
 mod util;
 
 mod cli;
+mod convoy;
 mod cpu;
 mod io;
 mod race;

@@ -1,5 +1,7 @@
 //! The shared-counter demo reproduces CPython 3.11's cases (CPYTHON-FACTS.md, issue #2).
 
+use gil_lab::workload::TaskOutcome;
+
 use crate::util::{cores, report};
 
 #[test]
@@ -32,4 +34,41 @@ fn race_cases_match_cpython() {
         4 * 200_000,
         "each child still did its own increments"
     );
+    // Each child was handed a copy of the parent's counter and saw only its own updates: were
+    // the "processes" sharing memory, some child would see more than its own 200,000.
+    let group = "processes, plain loop";
+    let lanes: Vec<u32> = r
+        .lanes
+        .iter()
+        .filter(|l| l.group.as_deref() == Some(group))
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(lanes.len(), 4);
+    for t in r
+        .tasks
+        .iter()
+        .filter(|t| t.lane.is_some_and(|l| lanes.contains(&l)))
+    {
+        assert_eq!(
+            t.outcome,
+            TaskOutcome::Counted {
+                increments: 200_000,
+                seen: Some(200_000)
+            },
+            "task {} of {group}",
+            t.id
+        );
+    }
+    // A multiprocessing.Value is real memory shared by the processes: with its lock around the
+    // whole update nothing is lost; its lock around the read and the write alone loses updates
+    // when the processes run at once.
+    let locked = case("processes, shared Value with its lock");
+    assert_eq!((locked.expected, locked.lost), (800_000, 0));
+    assert_eq!(
+        locked.observed, 800_000,
+        "the parent reads the shared value"
+    );
+    if cores() >= 2 {
+        assert!(case("processes, shared Value without its lock").lost > 0);
+    }
 }

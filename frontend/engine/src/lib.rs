@@ -186,8 +186,8 @@ impl gil_lab::platform::Clock for PageClock {
 
 /// Measures this wasm instance for the simulator within about `budget_ms` (the page gives
 /// it ≤ 2000 the first time it simulates, in a worker, and keeps the result in
-/// `localStorage`): the per-step cost of `sum_powers` at as many grid points as the budget
-/// allows, and the counter loop's bytecode, op and lock costs. Start costs of workers keep the
+/// `localStorage`): the per-step cost of `sum_powers`, its loop timed as far as the budget
+/// allows (the simulator carries the curve's last slope on beyond), and the counter loop's bytecode, op and lock costs. Start costs of workers keep the
 /// built-in profile's values. Returns the profile JSON for [`simulate_json`].
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn calibrate_browser(budget_ms: f64) -> String {
@@ -196,7 +196,7 @@ pub fn calibrate_browser(budget_ms: f64) -> String {
     let budget_ms = budget_ms.clamp(50.0, 60_000.0);
     let start = now_ms();
     let mut clock = || now_ms() * 1e6;
-    let steps = measure_steps(&mut clock, budget_ms * 0.6 * 1e6, 12_000);
+    let steps = measure_steps(&mut clock, budget_ms * 0.6 * 1e6, 12_000, 1);
     let left = budget_ms - (now_ms() - start);
     // Nine timed runs of the counter loops; ~0.2 µs per update in wasm.
     let updates = ((left * 0.5 * 1000.0 / 9.0 / 0.2) as u64).clamp(2_000, 200_000);

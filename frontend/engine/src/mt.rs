@@ -16,10 +16,12 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use gil_lab::exec::{self, Dispatcher, Env};
 use gil_lab::platform::{Clock, IoPerformer, Spawner};
-use gil_lab::runner::{self, Backends, Measured, Meter, ProcessLauncher, ProcessPlan};
+use gil_lab::runner::{
+    self, Backends, CounterShare, Measured, Meter, ProcessLauncher, ProcessPlan, ProcessRun,
+};
 use gil_lab::scenario::Params;
 use gil_lab::trace::{Span, TraceSink};
-use gil_lab::workload::{DownloadOutput, DownloadSpec, SharedCounter, TaskOutcome};
+use gil_lab::workload::{CounterCell, DownloadOutput, DownloadSpec, SharedCounter};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -155,16 +157,24 @@ impl Spawner for PoolSpawner {
 struct SeparateMemory;
 
 impl ProcessLauncher for SeparateMemory {
-    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> Vec<(u32, TaskOutcome)> {
+    fn run(&self, plan: ProcessPlan<'_>, env: &Env<'_>) -> ProcessRun {
         // The run's one dispatcher hands out shares or pool chunks, as natively.
         let dispatcher = Mutex::new(Dispatcher::new(&plan.dispatch));
         let out = Mutex::new(Vec::new());
+        // A `multiprocessing.Value` is one cell every "process" updates.
+        let value = SharedCounter::new();
+        let shared = matches!(plan.counter, CounterShare::SharedValue);
+        let start = match plan.counter {
+            CounterShare::Copy { value } => value,
+            CounterShare::SharedValue => 0,
+        };
         rayon::scope(|s| {
             for (k, &lane) in plan.lanes.iter().enumerate() {
-                let (out, dispatcher) = (&out, &dispatcher);
+                let (out, dispatcher, value) = (&out, &dispatcher, &value);
                 let tasks = plan.tasks;
                 s.spawn(move |_| {
-                    let own = SharedCounter::new();
+                    let copy = SharedCounter::with_value(start);
+                    let own: &dyn CounterCell = if shared { value } else { &copy };
                     let next = || {
                         lock(dispatcher)
                             .next(k)
@@ -172,13 +182,17 @@ impl ProcessLauncher for SeparateMemory {
                             .filter_map(|pos| tasks.get(pos as usize).cloned())
                             .collect()
                     };
-                    let r = exec::run_process_lane(lane, &own, env, next);
+                    let r = exec::run_process_lane(lane, own, env, next);
                     lock(out).extend(r);
                 });
             }
         });
-        out.into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        ProcessRun {
+            outcomes: out
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            shared_value: shared.then(|| value.get()),
+        }
     }
 }
 

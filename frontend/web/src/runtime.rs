@@ -312,6 +312,8 @@ pub fn path_for(params: &Params, isolated: bool) -> Result<Path, String> {
         Model::Threads { .. } if isolated => Ok(Path::SharedMemory),
         Model::Race { .. } if isolated => Ok(Path::SharedMemory),
         Model::Race { .. } => Err("The shared-counter demo needs threads that share memory, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it.".to_owned()),
+        Model::Convoy { .. } if isolated => Ok(Path::SharedMemory),
+        Model::Convoy { .. } => Err("The convoy demo runs on shared-memory threads here, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it.".to_owned()),
         _ => Ok(Path::Workers),
     }
 }

@@ -407,6 +407,20 @@ fn counter_unit(style: CounterStyle) -> Vec<Op> {
             Op::Store,
             Op::Checkpoint,
         ],
+        // `v.value += 1`: the Value's getter and setter each take its lock, so the read and
+        // the write are each atomic but the update is not. (Each process has its own GIL, so
+        // the check point between matters only to threads.)
+        CounterStyle::ValueBare => vec![
+            Op::TryLock,
+            Op::Load,
+            Op::Unlock,
+            Op::Bytecodes(COUNTER_BYTECODES),
+            Op::Checkpoint,
+            Op::TryLock,
+            Op::Store,
+            Op::Unlock,
+            Op::Checkpoint,
+        ],
         // `with lock:` around the same update.
         CounterStyle::Locked => vec![
             Op::TryLock,

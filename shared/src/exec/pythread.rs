@@ -35,6 +35,8 @@ pub struct PyThread<'a> {
     rec: Recorder,
     work: Work,
     register: u64,
+    /// A process reports the counter value it ends with (its own copy of a global).
+    report_counter: bool,
 }
 
 impl<'a> PyThread<'a> {
@@ -47,7 +49,15 @@ impl<'a> PyThread<'a> {
             rec: Recorder::new(lane),
             work: Work::default(),
             register: 0,
+            report_counter: false,
         }
+    }
+
+    /// Counter tasks' outcomes carry the counter's value at their end (`seen`): what a
+    /// process's own copy of the counter reads.
+    pub fn reporting_counter(mut self) -> Self {
+        self.report_counter = true;
+        self
     }
 
     fn now(&self) -> u64 {
@@ -144,7 +154,12 @@ impl<'a> PyThread<'a> {
                     Blocking::Lock => self.counter.lock(),
                 },
                 Op::End(id) => {
-                    let outcome = self.work.end(id);
+                    let mut outcome = self.work.end(id);
+                    if let TaskOutcome::Counted { seen, .. } = &mut outcome
+                        && self.report_counter
+                    {
+                        *seen = Some(self.counter.load());
+                    }
                     self.env.sink.task_done(id, &outcome);
                     outcomes.push((id, outcome));
                     let at = self.now();

@@ -101,9 +101,10 @@ impl Work {
                     }
                 }
             }
-            State::Count { done, total } if done == total => {
-                TaskOutcome::Counted { increments: done }
-            }
+            State::Count { done, total } if done == total => TaskOutcome::Counted {
+                increments: done,
+                seen: None,
+            },
             State::Count { done, .. } => TaskOutcome::Error {
                 message: format!("stopped after {done} increments"),
             },

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::exec::{self, Dispatch, Env, Numbered};
 use crate::gil::{Gil, GilMode};
 use crate::platform::Spawner;
-use crate::runner::{ProcessLauncher, ProcessPlan};
+use crate::runner::{CounterShare, ProcessLauncher, ProcessPlan};
 use crate::trace::{Lane, LaneKind};
 use crate::workload::{CounterCase, CounterSpec, CounterStyle, SharedCounter, Task, TaskOutcome};
 
@@ -19,46 +19,69 @@ pub struct RaceResult {
     pub cases: Vec<CounterCase>,
 }
 
+/// Who runs a case's workers.
+#[derive(Clone, Copy)]
+pub(crate) enum Regime {
+    /// Threads of one interpreter with this GIL.
+    Threads(GilMode),
+    /// Processes, each with its own GIL, updating this counter.
+    Processes(CounterShare),
+}
+
 /// One regime of the race demo (the simulator runs the same list).
 pub(crate) struct Case {
     pub(crate) name: &'static str,
     pub(crate) style: CounterStyle,
-    /// `None` runs the workers as processes.
-    pub(crate) gil: Option<GilMode>,
+    pub(crate) regime: Regime,
     pub(crate) why: &'static str,
 }
 
-/// The race demo's cases, in order.
-pub(crate) const CASES: [Case; 5] = [
+/// How many cases the demo runs (each with `workers` lanes).
+pub const CASE_COUNT: u32 = CASES.len() as u32;
+
+/// Every case, in the order the demo runs them.
+pub(crate) const CASES: [Case; 7] = [
     Case {
         name: "threads, plain loop, GIL",
         style: CounterStyle::Plain,
-        gil: Some(GilMode::Classic),
+        regime: Regime::Threads(GilMode::Classic),
         why: "The GIL only changes hands between updates (at the loop's end), never inside one.",
     },
     Case {
         name: "threads, call inside the update, GIL",
         style: CounterStyle::InCall,
-        gil: Some(GilMode::Classic),
+        regime: Regime::Threads(GilMode::Classic),
         why: "The call between reading and writing the counter lets the GIL pass; the other thread's updates are then overwritten.",
     },
     Case {
         name: "threads, with a lock, GIL",
         style: CounterStyle::Locked,
-        gil: Some(GilMode::Classic),
+        regime: Regime::Threads(GilMode::Classic),
         why: "Only the lock holder can update; the others wait for the lock, so nothing is overwritten.",
     },
     Case {
         name: "threads, call inside the update, no GIL",
         style: CounterStyle::InCall,
-        gil: Some(GilMode::Free),
+        regime: Regime::Threads(GilMode::Free),
         why: "Without a GIL threads really run at once on several cores and overwrite each other.",
     },
     Case {
         name: "processes, plain loop",
         style: CounterStyle::Plain,
-        gil: None,
+        regime: Regime::Processes(CounterShare::Copy { value: 0 }),
         why: "Each process changed its own copy of the counter; the parent's never moved.",
+    },
+    Case {
+        name: "processes, shared Value without its lock",
+        style: CounterStyle::ValueBare,
+        regime: Regime::Processes(CounterShare::SharedValue),
+        why: "The processes run at once and share one Value; its built-in lock guards the read and the write separately, not the +=, so they overwrite each other.",
+    },
+    Case {
+        name: "processes, shared Value with its lock",
+        style: CounterStyle::Locked,
+        regime: Regime::Processes(CounterShare::SharedValue),
+        why: "`with v.get_lock():` spans the whole update, so only one process updates at a time and nothing is overwritten.",
     },
 ];
 
@@ -84,38 +107,39 @@ pub fn run_cases(
             style: case.style,
         };
         let tasks: Vec<Numbered> = ids.iter().map(|&id| (id, Task::Counter(spec))).collect();
+        // Every worker gets its own task: `Thread(target=f, args=(k,))`.
+        let plan = Dispatch::Fixed((0..workers).map(|i| vec![i]).collect());
         let counter = SharedCounter::new();
-        let kind = if case.gil.is_some() {
-            LaneKind::Thread
-        } else {
-            LaneKind::Process
-        };
-        let outcomes = match case.gil {
-            Some(mode) => {
+        let (outcomes, observed, kind) = match case.regime {
+            Regime::Threads(mode) => {
                 let gil = Gil::new(mode, Duration::from_micros(switch_interval_us));
-                let plan = Dispatch::Fixed((0..workers).map(|i| vec![i]).collect());
-                exec::run_threads(&ids, &tasks, &plan, &gil, &counter, spawner, env)
+                let o = exec::run_threads(&ids, &tasks, &plan, &gil, &counter, spawner, env);
+                (o, counter.get(), LaneKind::Thread)
             }
-            None => {
+            Regime::Processes(share) => {
                 let plan = ProcessPlan {
                     lanes: ids.clone(),
                     tasks: &tasks,
-                    dispatch: Dispatch::Fixed((0..workers).map(|i| vec![i]).collect()),
+                    dispatch: plan,
+                    counter: share,
                 };
-                processes.run(plan, env)
+                let r = processes.run(plan, env);
+                // A copy in each child leaves the parent's counter where it was; a shared
+                // Value is what the parent reads back.
+                let observed = r.shared_value.unwrap_or_else(|| counter.get());
+                (r.outcomes, observed, LaneKind::Process)
             }
         };
         let done: u64 = outcomes
             .iter()
             .map(|(_, o)| {
-                if let TaskOutcome::Counted { increments } = o {
+                if let TaskOutcome::Counted { increments, .. } = o {
                     *increments
                 } else {
                     0
                 }
             })
             .sum();
-        let observed = counter.get();
         out.cases.push(CounterCase {
             case: case.name.to_owned(),
             expected: done,
@@ -123,12 +147,12 @@ pub fn run_cases(
             lost: done.saturating_sub(observed),
             explanation: case.why.to_owned(),
         });
+        let prefix = if kind == LaneKind::Thread {
+            "Thread"
+        } else {
+            "Process"
+        };
         for (i, &id) in ids.iter().enumerate() {
-            let prefix = if case.gil.is_some() {
-                "Thread"
-            } else {
-                "Process"
-            };
             out.lanes.push(Lane {
                 id,
                 label: format!("{prefix}-{}", i + 1),

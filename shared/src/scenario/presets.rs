@@ -209,9 +209,62 @@ if __name__ == '__main__':
         },
     },
     Scenario {
+        name: "cpu-interpreters",
+        summary: "4 subinterpreters (Python 3.12+), one thread each with its own GIL: parallel inside one process",
+        lesson: "Each interpreter has its own GIL, so their threads run at once like processes, without starting new processes.",
+        python: "# Python 3.14: concurrent.interpreters (PEP 734)
+from concurrent.futures import InterpreterPoolExecutor
+
+SUM_POWERS
+
+if __name__ == '__main__':
+    with InterpreterPoolExecutor(4) as pool:
+        # each worker thread runs its own interpreter,
+        # with its own GIL: they run on every core at once
+        results = list(pool.map(sum_powers, [10_000] * 4))",
+        baseline: Some("cpu-sequential"),
+        defaults: || Params {
+            model: Model::Interpreters { workers: 4 },
+            workload: Workload::SumPowers { n: LESSON_N },
+            tasks: 4,
+        },
+    },
+    Scenario {
+        name: "convoy",
+        summary: "one thread making 1 ms blocking calls, alone and then beside a CPU-bound thread (the convoy effect)",
+        lesson: "Each blocking call releases the GIL; getting it back from a CPU-bound thread takes up to a switch interval, so a 1 ms call costs about 6 ms beside one.",
+        python: "import threading, time
+
+SUM_POWERS
+
+def io_loop(calls):
+    for _ in range(calls):
+        time.sleep(0.001)   # releases the GIL, then must win it back
+
+io_loop(100)                # alone: about 1.1 ms a call
+
+cpu = threading.Thread(target=sum_powers, args=(10_000,))
+cpu.start()
+io_loop(100)                # beside a CPU-bound thread: about 6 ms a call
+cpu.join()",
+        baseline: None,
+        defaults: || Params {
+            model: Model::Convoy {
+                cpu_threads: 1,
+                gil: GilMode::Classic,
+                switch_interval_us: DEFAULT_SWITCH_INTERVAL_US,
+            },
+            workload: Workload::Convoy {
+                call_us: CONVOY_CALL_US,
+                n: LESSON_N,
+            },
+            tasks: CONVOY_CALLS,
+        },
+    },
+    Scenario {
         name: "race",
         summary: "4 workers × 1,000,000 increments of one counter: when are updates lost?",
-        lesson: "A plain loop loses nothing under the GIL, a call inside the update loses many, a lock loses none, no GIL loses many, and processes never share the counter at all.",
+        lesson: "A plain loop loses nothing under the GIL, a call inside the update loses many, a lock loses none, no GIL loses many; processes never share a global at all, and a shared multiprocessing.Value loses updates unless its lock spans the whole +=.",
         python: "import threading
 
 counter = 0
@@ -233,7 +286,20 @@ def locked(k):                # 0 lost: the lock spans the update
     global counter
     for _ in range(k):
         with lock:
-            counter += one()",
+            counter += one()
+
+# processes: each changes its own copy of `counter`;
+# to share one, use multiprocessing.Value
+from multiprocessing import Value
+v = Value('q', 0)             # comes with a lock, but...
+def value_bare(v, k):         # updates lost: the lock covers the
+    for _ in range(k):        # read and the write, not the +=
+        v.value += 1
+
+def value_locked(v, k):       # 0 lost
+    for _ in range(k):
+        with v.get_lock():
+            v.value += 1",
         baseline: None,
         defaults: || Params {
             model: Model::Race {
@@ -247,6 +313,12 @@ def locked(k):                # 0 lost: the lock spans the update
         },
     },
 ];
+
+/// The convoy demo's blocking calls by default, and their length (the lesson's
+/// `time.sleep(0.001)`).
+pub const CONVOY_CALLS: u32 = 100;
+/// Length of one of the convoy demo's blocking calls, µs.
+pub const CONVOY_CALL_US: u64 = 1_000;
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {

@@ -133,7 +133,7 @@ impl Overrides {
             p.tasks = t as u32;
         }
         match &mut p.workload {
-            Workload::SumPowers { n: pn } => {
+            Workload::SumPowers { n: pn } | Workload::Convoy { n: pn, .. } => {
                 if let Some(n) = n {
                     *pn = n as u32;
                 }
@@ -167,7 +167,18 @@ impl Overrides {
                 *gil = self.gil.unwrap_or(*gil);
                 *switch_interval_us = interval_us.unwrap_or(*switch_interval_us);
             }
-            Model::Processes { workers: w } => *w = workers.map_or(*w, |x| x as u32),
+            Model::Processes { workers: w } | Model::Interpreters { workers: w } => {
+                *w = workers.map_or(*w, |x| x as u32);
+            }
+            Model::Convoy {
+                cpu_threads,
+                gil,
+                switch_interval_us,
+            } => {
+                *cpu_threads = workers.map_or(*cpu_threads, |x| x as u32);
+                *gil = self.gil.unwrap_or(*gil);
+                *switch_interval_us = interval_us.unwrap_or(*switch_interval_us);
+            }
             Model::Pool {
                 workers: w,
                 chunksize: c,

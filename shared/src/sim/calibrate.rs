@@ -2,8 +2,8 @@
 //! the clock (natively `Instant`, in the page `performance.now()`); `native/src/calibrate.rs`
 //! adds what only an OS can measure (processes, the real GIL's hand-off, many cores).
 //!
-//! - [`measure_steps`]: the per-step cost of `sum_powers` at a grid of `i`, each point the median
-//!   of timings of a few consecutive steps (even and odd `i` cost differently);
+//! - [`measure_steps`]: the per-step cost of `sum_powers` as its loop runs, timed between the
+//!   points of a grid of `i`, the median of a few passes;
 //! - [`measure_counter`] + [`fit_counter`]: the three counter loops of the race demo, run by the
 //!   real thread driver, give the bytecode, op and lock costs;
 //! - [`browser_profile`]: a profile measured in a page within a time budget.
@@ -14,71 +14,71 @@ use super::profile::{Costs, Profile, StepPoint};
 use crate::exec::{Env, run_sequential};
 use crate::platform::{Clock, NoIo};
 use crate::trace::NullSink;
-use crate::workload::{CounterSpec, CounterStyle, SharedCounter, Task, pow_self};
+use crate::workload::{CounterSpec, CounterStyle, SharedCounter, SumPowers, Task};
 
-/// Where the step cost is sampled: dense where it bends (small `i`, where the bigint
-/// algorithms switch), sparse where it is a smooth power law.
+/// Where the step cost is sampled (block boundaries of the timed loop): dense where it bends
+/// (small `i`, where the bigint algorithms switch), sparse where it is a smooth power law.
 pub const STEP_GRID: &[u32] = &[
     0, 8, 16, 32, 64, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1250, 1500, 2000, 2500, 3000,
     3500, 4000, 5000, 6000, 7000, 8000, 10_000, 12_000,
 ];
 
-/// Consecutive steps averaged at each grid point.
-pub const WINDOW: u32 = 8;
-
-/// The per-step cost at every grid point up to `max_i`, timed with `now_ns` (ns on any
-/// monotonic clock), stopping early (with at least two points) once `budget_ns` is spent.
+/// The per-step cost of `sum_powers` as its own loop runs it, timed with `now_ns` (ns on any
+/// monotonic clock): the loop runs from `i = 0` with a time stamp at every grid point, up to
+/// `max_i` or until `budget_ns` is spent, `passes` times (fewer if the budget runs out); each
+/// point is the median over the passes of the mean step cost between two grid points, placed
+/// at their middle.
 ///
-/// Each point is the median of several timings of [`WINDOW`] consecutive steps: the speed
-/// the machine typically gives (the fastest timing would flatter a machine whose other work,
-/// a hyperthread sibling say, slows every longer run). A clock too coarse to time one
-/// window (100 µs in pages that are not cross-origin isolated) gets the windows timed in
-/// groups long enough for it.
+/// The real loop, not repeated samples of a few steps: a loop whose numbers keep growing
+/// allocates fresh, ever larger memory, and that costs (about 1.5× at `i` ≈ 2000 natively)
+/// what repeating the same few steps hides.
 pub fn measure_steps(
     now_ns: &mut dyn FnMut() -> f64,
     budget_ns: f64,
     max_i: u32,
+    passes: u32,
 ) -> Vec<StepPoint> {
     let start = now_ns();
-    let mut out: Vec<StepPoint> = Vec::new();
-    for &i in STEP_GRID.iter().filter(|&&i| i <= max_i) {
-        if out.len() >= 2 && now_ns() - start > budget_ns {
-            break;
-        }
-        // A running total the size the loop's is at this point (the add is part of a step).
-        let total = pow_self(i.saturating_sub(1));
-        let window = |times: u32| {
-            for _ in 0..times {
-                for j in i..i + WINDOW {
-                    let s = &total + pow_self(j);
-                    std::hint::black_box(s);
-                }
+    let bounds: Vec<u32> = STEP_GRID
+        .iter()
+        .copied()
+        .filter(|&i| i <= max_i)
+        .chain(std::iter::once(max_i))
+        .collect();
+    // per_block[k]: ns per step between bounds[k] and bounds[k+1], one entry per pass.
+    let mut per_block: Vec<Vec<f64>> = vec![Vec::new(); bounds.len().saturating_sub(1)];
+    for pass in 0..passes.max(1) {
+        let mut sp = SumPowers::new(max_i);
+        let mut t = now_ns();
+        for (k, w) in bounds.windows(2).enumerate() {
+            if w[1] <= w[0] {
+                continue;
             }
-        };
-        // How many windows per timing: enough for 0.5 ms.
-        let mut group = 1u32;
-        loop {
-            let t0 = now_ns();
-            window(group);
-            if now_ns() - t0 >= 5e5 || group >= 1 << 16 {
+            for _ in w[0]..w[1] {
+                sp.step();
+            }
+            let now = now_ns();
+            per_block[k].push((now - t) / f64::from(w[1] - w[0]));
+            t = now;
+            // Out of budget: keep what this pass reached (at least two blocks on the first).
+            if now - start > budget_ns && (pass > 0 || k >= 1) {
                 break;
             }
-            group *= 4;
         }
-        let (mut times, mut spent) = (Vec::new(), 0.0);
-        while times.len() < 9 || (spent < 2e7 && times.len() < 200) {
-            let t0 = now_ns();
-            window(group);
-            let dt = now_ns() - t0;
-            times.push(dt);
-            spent += dt;
+        std::hint::black_box(sp.total());
+        if now_ns() - start > budget_ns {
+            break;
         }
-        out.push(StepPoint {
-            i: i + WINDOW / 2,
-            ns: (median(&mut times) / f64::from(group * WINDOW)).max(1.0),
-        });
     }
-    out
+    bounds
+        .windows(2)
+        .zip(per_block.iter_mut())
+        .filter(|(w, times)| w[1] > w[0] && !times.is_empty())
+        .map(|(w, times)| StepPoint {
+            i: (w[0] + w[1]) / 2,
+            ns: median(times).max(1.0),
+        })
+        .collect()
 }
 
 /// µs per update of the race demo's three counter styles (plain, call inside, with a lock),
@@ -201,7 +201,7 @@ mod tests {
     fn steps_are_measured_in_increasing_i() {
         let t0 = std::time::Instant::now();
         let mut now = move || t0.elapsed().as_nanos() as f64;
-        let pts = measure_steps(&mut now, 5e7, 300);
+        let pts = measure_steps(&mut now, 5e8, 300, 2);
         assert!(pts.len() >= 2);
         assert!(pts.windows(2).all(|w| w[0].i < w[1].i && w[0].ns > 0.0));
         assert_eq!(efficiency(&[10.0, 12.5]), vec![1.0, 0.8]);

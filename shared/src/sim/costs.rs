@@ -49,6 +49,8 @@ pub struct Tables {
     slower: f64,
     /// `q.get()`, ns.
     pub queue_get: u64,
+    /// A blocking call's own cost besides its wait, ns.
+    pub call: u64,
     /// Starting one thread, ns.
     pub thread_start: u64,
     /// Starting and ending one process with the run's start method, ns.
@@ -111,6 +113,7 @@ impl Tables {
             lock_ns: c.lock_ns,
             slower,
             queue_get: ns(c.queue_get_us * slower),
+            call: ns(c.call_us * slower),
             thread_start: ns(c.thread_start_us),
             process: (ns(parent_us), ns(child_us), ns(exit_us)),
             pool_setup: ns(method(&c.pool_setup_us, r.start_method)),

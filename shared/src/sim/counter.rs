@@ -56,7 +56,10 @@ pub struct Shape {
     pub mem: Vec<(usize, u64, Mem)>,
     /// Op indices of the check points (the last op is one: the loop's jump).
     pub checks: Vec<usize>,
-    /// Whether the update takes the lock.
+    /// Whether the update holds the lock across more than one op (`with lock:` around the
+    /// update). A lock held around a single load or store (a `multiprocessing.Value`'s getter
+    /// and setter) only makes that op atomic, which one op already is here: such a shape is
+    /// charged the lock's cost and nothing more.
     pub locks: bool,
     /// Whether its loads and stores are exactly one load then one store (every style's are):
     /// then a lane alone can apply whole updates at once.
@@ -97,10 +100,16 @@ impl Shape {
             .map(|m| m.2)
             .filter(|m| matches!(m, Mem::Load | Mem::Store))
             .collect();
+        // Each `TryLock` followed by exactly one load or store, then its `Unlock`?
+        let brief = ops
+            .windows(3)
+            .filter(|w| w[0] == Op::TryLock)
+            .all(|w| matches!(w[1], Op::Load | Op::Store) && w[2] == Op::Unlock)
+            && ops.iter().filter(|o| **o == Op::TryLock).count() * 3 <= ops.len();
         Shape {
             ops: ops.to_vec(),
             unit: sum,
-            locks: mem.iter().any(|m| m.2 == Mem::Lock),
+            locks: !brief && mem.iter().any(|m| m.2 == Mem::Lock),
             pair: rw == [Mem::Load, Mem::Store],
             ends,
             mem,
@@ -330,11 +339,13 @@ impl Engine<'_> {
         match op {
             Op::Load => self.lanes[l].register = self.cells[c].value,
             Op::Store => self.cells[c].value = self.lanes[l].register + 1,
-            Op::TryLock => match self.cells[c].holder {
-                None => self.cells[c].holder = Some(l),
-                Some(h) if h == l => {}
-                Some(_) => self.lanes[l].prog.lock_result(false),
-            },
+            Op::TryLock => {
+                if self.lock_free_for(c, l) {
+                    self.cells[c].holder = Some(l);
+                } else {
+                    self.lanes[l].prog.lock_result(false);
+                }
+            }
             Op::Unlock if self.cells[c].holder == Some(l) => {
                 self.cells[c].holder = None;
                 self.lock_released(c);
@@ -369,9 +380,8 @@ impl Engine<'_> {
         if self.lanes[l].status != Status::Blocked(Block::Lock) {
             return;
         }
-        if let Some(h) = self.cells[c].holder
-            && !self.run_lets_go(h, l)
-        {
+        if !self.lock_free_for(c, l) {
+            self.retry_after_unlock(c, l);
             return;
         }
         self.cells[c].holder = Some(l);
@@ -381,53 +391,45 @@ impl Engine<'_> {
         self.drive(l);
     }
 
-    /// Waiter `w` looks at the lock while lane `h` holds it. If `h` is in a run of locked
-    /// updates, the lock is really free in the gaps between its `Unlock` and its next
-    /// `TryLock`: found in a gap, `h`'s run ends before that `TryLock` (which will fail) and
-    /// `true` says `w` takes the lock; found held, `w` looks again after `h`'s next `Unlock`
-    /// (as it would be signalled then).
-    fn run_lets_go(&mut self, h: usize, w: usize) -> bool {
-        let speed = self.t.speed(self.cpu.busy());
-        let Some(Job {
-            kind: JobKind::Units { shape, .. },
-            work,
-            done,
-            ..
-        }) = &self.lanes[h].job
-        else {
-            return false;
-        };
-        let sh = &self.shapes[*shape];
-        let (Some(lock_at), Some(unlock_at)) = (
-            sh.mem.iter().find(|m| m.2 == Mem::Lock).map(|m| m.1),
-            sh.mem.iter().find(|m| m.2 == Mem::Unlock).map(|m| m.1),
-        ) else {
-            return false;
-        };
-        let (done, work, last) = (*done, *work, sh.ops.len() - 1);
-        let (q, pos) = (done / sh.unit.max(1), done % sh.unit.max(1));
-        if pos >= lock_at && pos < unlock_at {
-            let next_unlock = q * sh.unit + unlock_at;
-            if next_unlock <= work {
-                let at = self.now + time_for(next_unlock - done, speed) + self.t.handoff;
-                let c = self.lanes[w].counter;
-                self.cells[c].wake_pending = true;
-                self.cells[c].retry = Some((w, next_unlock));
-                self.wake_at(w, at, Wake::Lock);
-            }
+    /// Lane `l` blocks on cell `c`'s lock (`Blocking::Lock`); `false` when it got it at once.
+    pub(super) fn block_on_lock(&mut self, l: usize) -> bool {
+        let c = self.lanes[l].counter;
+        if self.lock_free_for(c, l) {
+            self.cells[c].holder = Some(l);
             return false;
         }
-        let (f, t) = if pos >= unlock_at {
-            (q, last)
-        } else if q >= 1 {
-            (q - 1, last)
-        } else {
-            (0, 0)
+        self.cells[c].waiters.push(l);
+        true
+    }
+
+    /// Lane `l` now waits for its cell's lock: if a run of locked updates holds it, `l` will
+    /// look again after that run's next `Unlock` (a plain holder signals at its `Unlock`).
+    pub(super) fn await_lock(&mut self, l: usize) {
+        let c = self.lanes[l].counter;
+        if !self.cells[c].wake_pending {
+            self.retry_after_unlock(c, l);
+        }
+    }
+
+    /// Whether lane `w` finds cell `c`'s lock free now. A run of locked updates holds it
+    /// except in the gaps between its `Unlock` and its next `TryLock`: found in a gap, the run
+    /// ends before that `TryLock` (which will fail) and the lock is `w`'s to take.
+    fn lock_free_for(&mut self, c: usize, w: usize) -> bool {
+        let h = match self.cells[c].holder {
+            None => return true,
+            Some(h) if h == w => return true,
+            Some(h) => h,
         };
-        let (new_work, mem_ops) = (sh.work(f, t), sh.mem_ops(f, t));
-        if let Some(Job {
+        let Some((q, pos, lock_at, unlock_at)) = self.run_position(h) else {
+            return false;
+        };
+        if pos >= lock_at && pos < unlock_at {
+            return false;
+        }
+        let Some(Job {
             kind:
                 JobKind::Units {
+                    shape,
                     full,
                     tail,
                     mem_total,
@@ -437,13 +439,78 @@ impl Engine<'_> {
             done,
             ..
         }) = &mut self.lanes[h].job
-        {
-            (*full, *tail, *mem_total) = (f, t, mem_ops);
-            *work = new_work;
-            *done = (*done).min(new_work);
-        }
+        else {
+            return false;
+        };
+        let sh = &self.shapes[*shape];
+        let last = sh.ops.len() - 1;
+        let (f, t) = if pos >= unlock_at {
+            (q, last)
+        } else if q >= 1 {
+            (q - 1, last)
+        } else {
+            (0, 0)
+        };
+        (*full, *tail, *mem_total) = (f, t, sh.mem_ops(f, t));
+        *work = sh.work(f, t);
+        *done = (*done).min(*work);
         self.job_changed(h);
+        self.cells[c].holder = None;
         true
+    }
+
+    /// Where lane `h`'s run of locked updates stands: (whole updates done, work into the
+    /// current one, where its `TryLock` ends, where its `Unlock` ends); `None` for anything
+    /// else.
+    fn run_position(&self, h: usize) -> Option<(u64, u64, u64, u64)> {
+        let Some(Job {
+            kind: JobKind::Units { shape, .. },
+            done,
+            ..
+        }) = &self.lanes[h].job
+        else {
+            return None;
+        };
+        let sh = &self.shapes[*shape];
+        if !sh.locks {
+            return None;
+        }
+        let lock_at = sh.mem.iter().find(|m| m.2 == Mem::Lock)?.1;
+        let unlock_at = sh.mem.iter().find(|m| m.2 == Mem::Unlock)?.1;
+        let unit = sh.unit.max(1);
+        Some((done / unit, done % unit, lock_at, unlock_at))
+    }
+
+    /// Lane `w` found cell `c`'s lock held by a run of locked updates: it looks again after
+    /// that run's next `Unlock` (as it would be signalled then).
+    fn retry_after_unlock(&mut self, c: usize, w: usize) {
+        let Some(h) = self.cells[c].holder else {
+            return;
+        };
+        let Some((q, _, _, unlock_at)) = self.run_position(h) else {
+            return;
+        };
+        let (done, work) = match &self.lanes[h].job {
+            Some(j) => (j.done, j.work),
+            None => return,
+        };
+        let unit = self.lanes[h]
+            .job
+            .as_ref()
+            .and_then(|j| match j.kind {
+                JobKind::Units { shape, .. } => Some(self.shapes[shape].unit),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let next_unlock = q * unit + unlock_at;
+        if next_unlock > work || next_unlock < done {
+            return;
+        }
+        let speed = self.t.speed(self.cpu.busy());
+        let at = self.now + time_for(next_unlock - done, speed) + self.t.handoff;
+        self.cells[c].wake_pending = true;
+        self.cells[c].retry = Some((w, next_unlock));
+        self.wake_at(w, at, Wake::Lock);
     }
 
     /// Lane `h`'s run of locked updates was cut: a waiter's look after an `Unlock` that is no

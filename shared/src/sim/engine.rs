@@ -175,6 +175,8 @@ pub struct SimLane {
     pub register: u64,
     /// Signalled by a GIL release, not yet awake.
     pub signalled: bool,
+    /// Back from a blocking call: the call's own cost is due once it holds the GIL again.
+    pub returning: bool,
     /// Its stage.
     pub stage: usize,
     /// From its stage's start to its own start, ns.
@@ -586,7 +588,9 @@ impl<'a> Engine<'a> {
                 }
             }
             Wake::Unblock => {
-                self.lanes[l].status = Status::Run;
+                let lane = &mut self.lanes[l];
+                lane.returning = lane.status == Status::Blocked(Block::Io);
+                lane.status = Status::Run;
                 self.show(l);
                 self.drive(l);
             }

@@ -5,7 +5,7 @@
 use super::engine::{After, Block, Engine, Feed, JobKind, Role, Status};
 use super::queue::Wake;
 use crate::exec::{Blocking, Op, RunAhead};
-use crate::gil::{GilMode, Take};
+use crate::gil::Take;
 use crate::trace::GilEvent;
 use crate::workload::TaskOutcome;
 
@@ -19,7 +19,7 @@ impl Engine<'_> {
             let op = self.lanes[l].prog.next_op();
             match op {
                 Op::Take => {
-                    if !self.take(l) {
+                    if !self.take(l) || self.back_from_call(l) {
                         return;
                     }
                 }
@@ -83,6 +83,17 @@ impl Engine<'_> {
         }
     }
 
+    /// Back from a blocking call and holding the GIL again: the call's own cost comes now
+    /// (`true` when that job started). It also keeps a thread that makes call after call
+    /// from looking blocked throughout.
+    fn back_from_call(&mut self, l: usize) -> bool {
+        if !std::mem::take(&mut self.lanes[l].returning) || self.t.call == 0 {
+            return false;
+        }
+        self.begin_job(l, JobKind::Overhead, self.t.call);
+        true
+    }
+
     /// When the lane stands before a run of identical units, starts them as one job up to
     /// the first check point at which it could lose the GIL; `true` if it did.
     fn plan_run(&mut self, l: usize) -> bool {
@@ -95,7 +106,6 @@ impl Engine<'_> {
         let gil = &self.interps[self.lanes[l].interp].gil;
         // A drop request already pending is seen at the very next check point.
         let drop_now = gil.drop_requested() && gil.holder() == Some(l as u32);
-        let free = gil.mode() == GilMode::Free;
         match run {
             RunAhead::Pow { i, n } => {
                 let steps = if drop_now { 1 } else { n - i };
@@ -113,10 +123,10 @@ impl Engine<'_> {
             RunAhead::Units { unit, left } => {
                 let shape = self.shape_for(&unit);
                 if self.shapes[shape].locks {
-                    // Only a GIL keeps others off the lock for a whole run of updates; without
-                    // one, or with the lock taken, updates go one op at a time.
+                    // A run of locked updates holds the lock throughout (free only in its
+                    // gaps, see `counter.rs`); with the lock taken, updates go op by op.
                     let cell = self.lanes[l].counter;
-                    if free || self.cells[cell].holder.is_some() {
+                    if self.cells[cell].holder.is_some() {
                         return false;
                     }
                     self.cells[cell].holder = Some(l);
@@ -226,7 +236,9 @@ impl Engine<'_> {
             Take::Granted => {
                 self.lanes[l].status = Status::Run;
                 self.show(l);
-                self.drive(l);
+                if !self.back_from_call(l) {
+                    self.drive(l);
+                }
             }
             Take::Wait { until_us } => {
                 let at = until_us * 1000 + self.t.timer_slack;
@@ -333,15 +345,13 @@ impl Engine<'_> {
             }
             Blocking::Sleep { us } => us * 1000 + self.t.timer_slack,
             Blocking::Lock => {
-                let cell = self.lanes[l].counter;
-                if self.cells[cell].holder.is_none() {
-                    self.cells[cell].holder = Some(l);
+                if !self.block_on_lock(l) {
                     return false;
                 }
-                self.cells[cell].waiters.push(l);
                 self.lanes[l].status = Status::Blocked(Block::Lock);
                 self.leave_core(l);
                 self.show(l);
+                self.await_lock(l);
                 return true;
             }
         };

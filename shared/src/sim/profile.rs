@@ -99,6 +99,10 @@ pub struct Costs {
     pub lock_ns: f64,
     /// `q.get()` on a `queue.Queue` with work in it, µs.
     pub queue_get_us: f64,
+    /// What a blocking call costs besides its wait (going in and coming back out, with the
+    /// GIL), µs.
+    #[serde(default = "default_call_us")]
+    pub call_us: f64,
     /// Starting one thread (the parent's share, one after another), µs.
     pub thread_start_us: f64,
     /// Starting and ending one process, per start method.
@@ -138,6 +142,10 @@ pub enum ProfileError {
         /// What is allowed.
         allowed: String,
     },
+}
+
+fn default_call_us() -> f64 {
+    2.0
 }
 
 fn field(field: impl Into<String>, value: impl ToString, allowed: &str) -> ProfileError {
@@ -232,6 +240,7 @@ impl Profile {
             op_ns: 5.0,
             lock_ns: 20.0,
             queue_get_us: 2.0,
+            call_us: 2.0,
             thread_start_us: 50.0,
             process: PerMethod {
                 fork: start,
@@ -293,6 +302,7 @@ impl Costs {
             ("op_ns", self.op_ns),
             ("lock_ns", self.lock_ns),
             ("queue_get_us", self.queue_get_us),
+            ("call_us", self.call_us),
             ("thread_start_us", self.thread_start_us),
             ("batch_us", self.batch_us),
             ("result_us", self.result_us),

@@ -36,14 +36,6 @@ pub fn build(
             notes.push(gil_note(stats));
         }
     }
-    notes.push(format!(
-        "Simulated, nothing ran: {} cores, Python {}, start method {}, {} pace, profile '{}'.",
-        r.cores,
-        r.python.key(),
-        r.start_method.key(),
-        r.pace.key(),
-        profile.name
-    ));
     let measured = Measured {
         cpu_user_us: e.cpu_time.0 / 1000,
         cpu_sys_us: e.cpu_time.1 / 1000,
@@ -55,7 +47,7 @@ pub fn build(
         scenario,
         params,
         tasks: &built.labels,
-        lanes: built.lanes,
+        lanes: built.lanes.clone(),
         spans: e.sink.take(),
         gil_events: e.gil_events,
         outcomes,
@@ -72,6 +64,10 @@ pub fn build(
             core_source: "simulated".into(),
         },
     });
+    report.convoy = built
+        .convoy
+        .as_ref()
+        .and_then(|setup| crate::runner::convoy::measure(setup, &report.spans));
     report.source = Source::Simulated;
     report.simulation = Some(Simulation {
         profile: profile.name.clone(),

@@ -5,8 +5,9 @@
 use super::engine::{CaseInfo, Engine, Feed, Interp, Role, SimLane, Stage, Status};
 use crate::exec::{Dispatch, Dispatcher, Numbered, Recorder, ThreadProgram};
 use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMachine, GilMode};
-use crate::runner::race::CASES;
-use crate::runner::{lanes, lanes_for};
+use crate::runner::convoy;
+use crate::runner::race::{CASES, Regime};
+use crate::runner::{CounterShare, lanes, lanes_for};
 use crate::scenario::{Model, Params, Workload};
 use crate::trace::{Lane, LaneKind};
 use crate::workload::{CounterSpec, Task};
@@ -19,6 +20,17 @@ pub struct Built {
     pub labels: Vec<(u32, String)>,
     /// The interpreter whose GIL counts go into the report (thread runs).
     pub gil_interp: Option<usize>,
+    /// The convoy demo's set-up, for its measurement.
+    pub convoy: Option<convoy::Setup>,
+}
+
+/// Whose GIL the threads of a stage take.
+#[derive(Clone, Copy)]
+enum Gils {
+    /// One GIL for all of them (threads of one interpreter).
+    Shared(GilMode, u64),
+    /// One each (subinterpreters, PEP 684).
+    PerThread,
 }
 
 /// How a lane begins.
@@ -74,6 +86,7 @@ impl Engine<'_> {
             cpu_epoch: 0,
             register: 0,
             signalled: false,
+            returning: false,
             stage: b.stage,
             start_at: b.start_at,
             starting_from: b.starting_from,
@@ -118,25 +131,32 @@ impl Engine<'_> {
         self.close_stage(s);
     }
 
-    /// `workers` threads of one interpreter sharing its GIL, fed by `plan`; returns the
-    /// interpreter. The parent starts them one after another.
+    /// `workers` threads (ids from the next lane on) sharing one GIL or one each, fed by
+    /// `plan`; returns the shared interpreter. The parent starts them one after another.
     fn threads(
         &mut self,
         workers: u32,
-        mode: GilMode,
-        interval_us: u64,
+        gils: Gils,
         plan: &Dispatch,
         tasks: &[Numbered],
         case: Option<CaseInfo>,
     ) -> usize {
         let s = self.add_stage(case);
-        let interp = self.add_interp(mode, interval_us);
+        let (mode, interval) = match gils {
+            Gils::Shared(mode, interval) => (mode, interval),
+            Gils::PerThread => (GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US),
+        };
+        let shared = self.add_interp(mode, interval);
         let counter = self.add_cell();
         if let Some(c) = &mut self.stages[s].case {
             c.parent_cell = counter;
         }
         let d = self.add_dispatcher(plan, tasks);
         for k in 0..workers as usize {
+            let interp = match gils {
+                Gils::Shared(..) => shared,
+                Gils::PerThread => self.add_interp(mode, interval),
+            };
             self.add_lane(Begin {
                 role: Role::Thread,
                 program: ThreadProgram::worker(),
@@ -155,7 +175,7 @@ impl Engine<'_> {
             });
         }
         self.close_stage(s);
-        interp
+        shared
     }
 
     /// `workers` processes, each with its own interpreter, GIL and memory, fed by `plan`. The
@@ -167,9 +187,11 @@ impl Engine<'_> {
         plan: &Dispatch,
         tasks: &[Numbered],
         pool: bool,
+        share: CounterShare,
         case: Option<CaseInfo>,
     ) {
         let s = self.add_stage(case);
+        // The parent's global; a shared `Value` is the one cell every process maps.
         let parent_cell = self.add_cell();
         if let Some(c) = &mut self.stages[s].case {
             c.parent_cell = parent_cell;
@@ -179,7 +201,15 @@ impl Engine<'_> {
         let setup = if pool { self.t.pool_setup } else { 0 };
         for k in 0..workers as u64 {
             let interp = self.add_interp(GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US);
-            let counter = self.add_cell();
+            let counter = match share {
+                CounterShare::SharedValue => parent_cell,
+                // A child's copy of the parent's global, starting where the parent's was.
+                CounterShare::Copy { value } => {
+                    let c = self.add_cell();
+                    self.cells[c].value = value;
+                    c
+                }
+            };
             self.add_lane(Begin {
                 role: Role::Process,
                 program: ThreadProgram::worker(),
@@ -220,19 +250,34 @@ impl Engine<'_> {
                 parent_cell: 0,
                 increments: increments * u64::from(workers),
             };
-            let kind = match case.gil {
-                Some(mode) => {
-                    self.threads(workers, mode, interval_us, &plan, &tasks, Some(info));
+            let kind = match case.regime {
+                Regime::Threads(mode) => {
+                    let gils = Gils::Shared(mode, interval_us);
+                    self.threads(workers, gils, &plan, &tasks, Some(info));
                     LaneKind::Thread
                 }
-                None => {
-                    self.processes(workers, &plan, &tasks, false, Some(info));
+                Regime::Processes(share) => {
+                    self.processes(workers, &plan, &tasks, false, share, Some(info));
                     LaneKind::Process
                 }
             };
             out.extend(lanes(kind, first, workers, Some(case.name)));
         }
         out
+    }
+}
+
+impl Engine<'_> {
+    /// The convoy demo: the I/O thread alone with its own GIL, then the same calls beside the
+    /// CPU-bound threads under one GIL; returns that GIL's interpreter.
+    fn convoy(&mut self, setup: &convoy::Setup, tasks: &[Numbered]) -> usize {
+        let one = Dispatch::Fixed(vec![vec![0]]);
+        let alone = Gils::Shared(GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US);
+        self.threads(1, alone, &one, &tasks[..1], None);
+        let beside = 1 + setup.cpu_threads;
+        let plan = Dispatch::Fixed((0..beside).map(|k| vec![k]).collect());
+        let gils = Gils::Shared(setup.gil, setup.switch_interval_us);
+        self.threads(beside, gils, &plan, &tasks[1..], None)
     }
 }
 
@@ -251,16 +296,40 @@ pub fn build(e: &mut Engine<'_>, params: &Params, tasks: &[Numbered]) -> Built {
             gil,
             switch_interval_us,
         } => {
-            gil_interp = Some(e.threads(*workers, *gil, *switch_interval_us, &plan, tasks, None));
+            let gils = Gils::Shared(*gil, *switch_interval_us);
+            gil_interp = Some(e.threads(*workers, gils, &plan, tasks, None));
+            lanes_for(params)
+        }
+        Model::Interpreters { workers } => {
+            e.threads(*workers, Gils::PerThread, &plan, tasks, None);
             lanes_for(params)
         }
         Model::Processes { workers } => {
-            e.processes(*workers, &plan, tasks, false, None);
+            let copy = CounterShare::Copy { value: 0 };
+            e.processes(*workers, &plan, tasks, false, copy, None);
             lanes_for(params)
         }
         Model::Pool { workers, .. } => {
-            e.processes(*workers, &plan, tasks, true, None);
+            let copy = CounterShare::Copy { value: 0 };
+            e.processes(*workers, &plan, tasks, true, copy, None);
             lanes_for(params)
+        }
+        Model::Convoy { .. } => {
+            let Some(setup) = convoy::Setup::from_params(params) else {
+                return Built {
+                    lanes: Vec::new(),
+                    labels,
+                    gil_interp: None,
+                    convoy: None,
+                };
+            };
+            gil_interp = Some(e.convoy(&setup, tasks));
+            return Built {
+                lanes: setup.lanes(),
+                labels,
+                gil_interp,
+                convoy: Some(setup),
+            };
         }
         Model::Race {
             workers,
@@ -278,6 +347,7 @@ pub fn build(e: &mut Engine<'_>, params: &Params, tasks: &[Numbered]) -> Built {
                 lanes,
                 labels,
                 gil_interp: None,
+                convoy: None,
             };
         }
     };
@@ -285,5 +355,6 @@ pub fn build(e: &mut Engine<'_>, params: &Params, tasks: &[Numbered]) -> Built {
         lanes: report_lanes,
         labels,
         gil_interp,
+        convoy: None,
     }
 }

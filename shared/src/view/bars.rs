@@ -1,28 +1,39 @@
-//! From spans to the bars actually drawn, and the time-slice binning the terminal shares.
+//! From spans to the bars actually drawn.
 //!
-//! # The merge rule
+//! # The drawing rule
 //!
 //! 1. Each lane's spans are sorted by start. A span is **joined** to the bar before it when
 //!    both have the same state and task and the gap between them is under a quarter pixel
 //!    ([`JOIN_GAP_PX`]): at that zoom they look like one bar anyway.
-//! 2. If the whole picture would still need more than [`MAX_BARS`] bars (≈ 1 MB of SVG with
-//!    hover text), every lane with more than its share (`MAX_BARS / lanes`) is **resampled**:
-//!    cut into cells of 0.25, 0.5, 1, 2, 4 … px (the finest that fits the budget), each cell
-//!    showing the state that filled most of its time (idle included), and runs of equal cells
-//!    joined. Their hover text says so and gives the time per state inside the bar.
+//! 2. The window is cut into slices [`SLICE_PX`] wide, and every row (a lane, a GIL track) is
+//!    drawn as [`stripes`](super::slices::stripes): in each slice, each state's *share* of
+//!    the slice laid side by side in the order the states first appeared. A bar wider than a
+//!    slice, or one state change inside a slice, comes out exactly where it was; where a
+//!    slice saw more alternations than it can show (four threads taking 5 ms turns in a
+//!    whole-run picture), each state still covers its true share of the slice. So a thread
+//!    that ran a quarter of the time covers a quarter of its row at every zoom, and the bars
+//!    stay readable without colour (running full height, waiting thinner).
+//!    In a slice with more alternations than it can show, the states are laid out in legend
+//!    order — except that a thread's running share sits where its turn sits on its GIL track
+//!    (threads 1, 2, 3 … in turn), so threads sharing a GIL never look as if they ran at once.
+//! 3. If the picture would still need more than [`MAX_BARS`] rectangles (≈ 1 MB of SVG with
+//!    hover text), every row's slices get twice as wide, until it fits. Shares stay true;
+//!    only the places inside a slice get coarser.
 //!
-//! So a typical run (a 4-thread `cpu-threads` run has ~2000 spans) is drawn exactly, span by
-//! span; only very dense traces are simplified, and only in the lanes that are dense. Time
-//! totals in the text summary always come from the spans themselves, never from bars.
+//! Time totals in the text summary always come from the spans themselves, never from bars.
 
+use super::frame::Window;
+use super::slices::{Anchor, Piece, Slices, Stripe, stripes_with};
 use crate::trace::{Span, SpanState};
 
 /// Spans of one lane closer than this (in px) and alike are drawn as one bar.
 pub const JOIN_GAP_PX: f64 = 0.25;
-/// Most bars a picture draws before dense lanes are resampled.
+/// Most rectangles a picture's rows draw before busy rows get coarser slices.
 pub const MAX_BARS: usize = 4_000;
+/// Width of a slice, px: alternations finer than this are drawn as shares of the slice.
+pub const SLICE_PX: f64 = 8.0;
 
-/// One bar of a lane.
+/// Spans of one lane joined where they touch and are alike.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
     /// What it shows.
@@ -33,16 +44,14 @@ pub struct Bar {
     pub start_us: u64,
     /// End, µs.
     pub end_us: u64,
-    /// How many spans were joined into it (1 for an exact bar).
+    /// How many spans were joined into it.
     pub spans: usize,
-    /// For resampled bars: µs spent in each state (in [`SpanState::ALL`] order) inside it.
-    pub mix: Option<[u64; SpanState::COUNT]>,
 }
 
 /// Joins alike, (nearly) touching spans of one lane. `spans` must be sorted by start.
 pub fn join(spans: &[&Span], gap_us: u64) -> Vec<Bar> {
     let mut bars: Vec<Bar> = Vec::new();
-    for s in spans {
+    for s in spans.iter().filter(|s| s.end_us > s.start_us) {
         if let Some(last) = bars.last_mut()
             && last.state == s.state
             && last.task == s.task
@@ -59,43 +68,20 @@ pub fn join(spans: &[&Span], gap_us: u64) -> Vec<Bar> {
             start_us: s.start_us,
             end_us: s.end_us,
             spans: 1,
-            mix: None,
         });
     }
     bars
 }
 
-/// The index of a state in [`SpanState::ALL`].
-pub fn state_index(state: SpanState) -> usize {
-    state.index()
-}
-
-/// Cuts `0..end_us` into `cells` equal slices and adds up the µs each state occupies in each.
-/// Cell `i` covers `[end_us·i/cells, end_us·(i+1)/cells)`.
-pub fn accumulate(spans: &[&Span], end_us: u64, cells: usize) -> Vec<[u64; SpanState::COUNT]> {
-    let mut acc = vec![[0u64; SpanState::COUNT]; cells];
-    if cells == 0 || end_us == 0 {
-        return acc;
-    }
-    let bound = |i: usize| -> u64 { (u128::from(end_us) * i as u128 / cells as u128) as u64 };
-    let cell_of = |t: u64| -> usize {
-        ((u128::from(t) * cells as u128 / u128::from(end_us)) as usize).min(cells - 1)
-    };
-    for s in spans {
-        let (start, end) = (s.start_us.min(end_us), s.end_us.min(end_us));
-        if end <= start {
-            continue;
-        }
-        let k = state_index(s.state);
-        let mut i = cell_of(start);
-        while i < cells && bound(i) < end {
-            let lo = start.max(bound(i));
-            let hi = end.min(bound(i + 1));
-            acc[i][k] += hi.saturating_sub(lo);
-            i += 1;
-        }
-    }
-    acc
+/// Bars as pieces keyed by their state's index (piece `i` is bar `i`).
+pub(super) fn pieces(bars: &[Bar]) -> Vec<Piece> {
+    bars.iter()
+        .map(|b| Piece {
+            key: b.state.index(),
+            start_us: b.start_us,
+            end_us: b.end_us,
+        })
+        .collect()
 }
 
 /// The state that filled most of a cell `cell_us` long, or `None` when idle time was the
@@ -114,67 +100,86 @@ pub fn dominant(acc: &[u64; SpanState::COUNT], cell_us: u64) -> Option<SpanState
     (t >= idle).then_some(SpanState::ALL[i])
 }
 
-/// Resamples one lane into cells `cell_px` wide on a plot `plot_px` wide covering
-/// `0..end_us`; runs of cells with the same dominant state become one bar.
-pub fn resample(spans: &[&Span], end_us: u64, plot_px: f64, cell_px: f64) -> Vec<Bar> {
-    let cells = (plot_px / cell_px).ceil().max(1.0) as usize;
-    let acc = accumulate(spans, end_us, cells);
-    let bound = |i: usize| -> u64 { (u128::from(end_us) * i as u128 / cells as u128) as u64 };
-    let mut bars: Vec<Bar> = Vec::new();
-    let mut open: Option<Bar> = None;
-    for (i, a) in acc.iter().enumerate() {
-        let state = dominant(a, bound(i + 1) - bound(i));
-        match (&mut open, state) {
-            (Some(bar), Some(st)) if bar.state == st => {
-                bar.end_us = bound(i + 1);
-                if let Some(mix) = &mut bar.mix {
-                    for (m, v) in mix.iter_mut().zip(a) {
-                        *m += v;
-                    }
-                }
-            }
-            _ => {
-                bars.extend(open.take());
-                open = state.map(|st| Bar {
-                    state: st,
-                    task: None,
-                    start_us: bound(i),
-                    end_us: bound(i + 1),
-                    spans: 0,
-                    mix: Some(*a),
-                });
-            }
-        }
-    }
-    bars.extend(open);
-    // Tell the reader how many spans each simplified bar stands for, and keep the task when
-    // they all share one. Spans of a lane follow one another, so one forward pass suffices.
-    let mut first = 0;
-    for bar in &mut bars {
-        while first < spans.len() && spans[first].end_us <= bar.start_us {
-            first += 1;
-        }
-        let inside: Vec<&Span> = spans[first..]
-            .iter()
-            .take_while(|s| s.start_us < bar.end_us)
-            .filter(|s| s.end_us > bar.start_us)
-            .copied()
-            .collect();
-        let task = inside.first().and_then(|s| s.task);
-        bar.task = task.filter(|_| inside.iter().all(|s| s.task == task));
-        bar.spans = inside.len();
-    }
-    bars
+/// One row's drawing: the slices it was cut into and its stripes.
+#[derive(Debug, Clone)]
+pub(super) struct RowDrawing {
+    pub(super) slices: Slices,
+    pub(super) stripes: Vec<Stripe>,
 }
 
-/// The finest cell width (0.25 px doubled until it fits) that keeps `dense_lanes` lanes on a
-/// plot `plot_px` wide within `budget` bars.
-pub fn cell_width(plot_px: f64, dense_lanes: usize, budget: usize) -> f64 {
-    let mut cell = JOIN_GAP_PX;
-    while cell < plot_px && dense_lanes as f64 * (plot_px / cell).ceil() > budget as f64 {
-        cell *= 2.0;
+/// A row to draw: its pieces (sorted by start) and, for a lane under a GIL, the GIL track
+/// (an index into the same list) and its thread's position on it.
+#[derive(Debug, Clone)]
+pub(super) struct RowSpec {
+    pub(super) pieces: Vec<Piece>,
+    pub(super) on_gil: Option<(usize, usize)>,
+}
+
+/// Stripes for every row of a plot `plot_px` wide showing `window`, within [`MAX_BARS`]
+/// rectangles in all where that is possible. All rows share one slicing (so that a lane's
+/// running share can sit where its turn sits on its GIL track): when the picture would be
+/// too large, every row's slices get twice as wide, until it fits.
+pub(super) fn fit_rows(rows: &[RowSpec], window: Window, plot_px: f64) -> Vec<RowDrawing> {
+    let mut count = (plot_px / SLICE_PX).round().max(1.0) as usize;
+    loop {
+        let slices = Slices::new(window, count);
+        let drawn = draw_rows(rows, &slices);
+        let total: usize = drawn.iter().map(|d| d.stripes.len()).sum();
+        if total <= MAX_BARS || count == 1 {
+            return drawn;
+        }
+        count /= 2;
     }
-    cell
+}
+
+/// Every row on `slices`: GIL tracks (rows without a GIL of their own) first, then the lanes
+/// anchored to them.
+fn draw_rows(rows: &[RowSpec], slices: &Slices) -> Vec<RowDrawing> {
+    let mut drawn: Vec<Option<RowDrawing>> = vec![None; rows.len()];
+    let mut starts: Vec<Vec<Vec<(usize, u64)>>> = vec![Vec::new(); rows.len()];
+    for (k, r) in rows.iter().enumerate().filter(|(_, r)| r.on_gil.is_none()) {
+        let (st, at) = stripes_with(&r.pieces, slices, None);
+        drawn[k] = Some(RowDrawing {
+            slices: *slices,
+            stripes: st,
+        });
+        starts[k] = at;
+    }
+    for (k, r) in rows.iter().enumerate() {
+        let Some((track, position)) = r.on_gil else {
+            continue;
+        };
+        let offsets = starts
+            .get(track)
+            .map(|per_slice| {
+                per_slice
+                    .iter()
+                    .map(|here| {
+                        here.iter()
+                            .find(|(key, _)| *key == position)
+                            .map(|(_, o)| *o)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let anchor = Anchor {
+            key: SpanState::Running.index(),
+            offsets,
+        };
+        drawn[k] = Some(RowDrawing {
+            slices: *slices,
+            stripes: stripes_with(&r.pieces, slices, Some(&anchor)).0,
+        });
+    }
+    drawn
+        .into_iter()
+        .map(|d| {
+            d.unwrap_or(RowDrawing {
+                slices: *slices,
+                stripes: Vec::new(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -203,25 +208,41 @@ mod tests {
     }
 
     #[test]
-    fn cells_take_the_majority_state() {
-        let a = span(SpanState::Running, 0, 30);
-        let b = span(SpanState::GilWait, 30, 100);
-        let acc = accumulate(&[&a, &b], 100, 2);
-        assert_eq!(acc, vec![[30, 20, 0, 0, 0], [0, 50, 0, 0, 0]]);
-        assert_eq!(dominant(&acc[0], 50), Some(SpanState::Running));
+    fn dominant_lets_short_work_win_ties_with_idle() {
+        assert_eq!(dominant(&[30, 20, 0, 0, 0], 50), Some(SpanState::Running));
         assert_eq!(dominant(&[10, 0, 0, 0, 0], 50), None);
         assert_eq!(dominant(&[25, 0, 0, 0, 0], 50), Some(SpanState::Running));
     }
 
     #[test]
-    fn resampling_joins_equal_cells() {
-        let spans: Vec<Span> = (0..100)
-            .map(|i| span(SpanState::Running, i * 10, i * 10 + 9))
+    fn busy_rows_get_coarser_slices_until_they_fit() {
+        // 40 rows alternating every µs: far more than MAX_BARS stripes at the finest slices.
+        let row: Vec<Piece> = (0..20_000u64)
+            .map(|i| Piece {
+                key: (i % 2) as usize,
+                start_us: i,
+                end_us: i + 1,
+            })
             .collect();
-        let refs: Vec<&Span> = spans.iter().collect();
-        let bars = resample(&refs, 1000, 10.0, 1.0);
-        assert_eq!(bars.len(), 1);
-        assert_eq!(bars[0].spans, 100);
-        assert_eq!(bars[0].task, Some(0));
+        let rows = vec![
+            RowSpec {
+                pieces: row,
+                on_gil: None
+            };
+            40
+        ];
+        let drawn = fit_rows(&rows, Window::new(0, 20_000), 770.0);
+        let total: usize = drawn.iter().map(|d| d.stripes.len()).sum();
+        assert!(total <= MAX_BARS, "{total}");
+        // Shares survive: key 0 still covers half of every row.
+        for d in &drawn {
+            let k0: u64 = d
+                .stripes
+                .iter()
+                .filter(|s| s.key == 0)
+                .map(|s| s.end_us - s.start_us)
+                .sum();
+            assert_eq!(k0, 10_000);
+        }
     }
 }

@@ -1,13 +1,19 @@
 //! The per-core utilisation chart under the timeline: one small row per core, its busy
 //! fraction over time drawn as a filled step area on the timeline's time scale.
 //!
-//! Samples narrower than a pixel are averaged (weighted by time) into buckets at least one
-//! pixel wide, so a long run sampled every few milliseconds stays a small polygon per core.
+//! Samples are averaged, weighted by the time they cover, into columns as wide as the lanes'
+//! slices (4 px; 8 with many cores). Several samples inside one column become their average:
+//! two cores that take turns at one thread's work every 12 ms read as two half-busy cores —
+//! one core of work — rather than as spikes of two full ones side by side. Samples wider than
+//! a column (a zoomed window) are drawn as they are. The terminal averages into its cells
+//! with the same [`columns`]. Unmeasured time stays blank.
 
 use super::axis::TimeAxis;
-use super::layout::{MARGIN, PLOT_W, PLOT_X0, Painter};
+use super::bars::SLICE_PX;
+use super::frame::{MARGIN, PLOT_W, PLOT_X0, Painter, Window};
 use super::palette;
 use super::scene::{Anchor, Polygon, Shape, TimeMap};
+use super::slices::Slices;
 use crate::trace::RunReport;
 
 /// What the chart's heading says about where the numbers came from.
@@ -15,8 +21,43 @@ pub(super) fn source_words(core_source: &str) -> Option<&'static str> {
     match core_source {
         "estimated" => Some("estimated from worker activity"),
         "proc-stat" => Some("measured by the operating system"),
+        "simulated" => Some("simulated"),
         _ => None,
     }
+}
+
+/// The number of cores the report has samples for.
+pub(super) fn core_count(report: &RunReport) -> usize {
+    report.cores.iter().map(|c| c.busy.len()).max().unwrap_or(0)
+}
+
+/// Core `core`'s busy fraction in each slice: the time-weighted average of the samples that
+/// overlap it, over the part of the slice they cover (`None` where no sample does). Rounded
+/// to 0.1 %, so that slices inside one sample read exactly alike.
+pub(super) fn columns(report: &RunReport, core: usize, slices: &Slices) -> Vec<Option<f64>> {
+    let n = slices.count;
+    let mut busy_us = vec![0.0f64; n];
+    let mut covered_us = vec![0u64; n];
+    let w = slices.window;
+    for s in &report.cores {
+        let (start, end) = (s.start_us.max(w.from_us), s.end_us.min(w.to_us));
+        if end <= start {
+            continue;
+        }
+        let frac = f64::from(s.busy.get(core).copied().unwrap_or(0.0)).clamp(0.0, 1.0);
+        let mut i = slices.index(start);
+        while i < n && slices.bound(i) < end {
+            let overlap = end.min(slices.bound(i + 1)) - start.max(slices.bound(i));
+            busy_us[i] += frac * overlap as f64;
+            covered_us[i] += overlap;
+            i += 1;
+        }
+    }
+    busy_us
+        .iter()
+        .zip(&covered_us)
+        .map(|(&b, &c)| (c > 0).then(|| (b / c as f64 * 1000.0).round() / 1000.0))
+        .collect()
 }
 
 /// One averaged stretch of a core's samples.
@@ -27,38 +68,20 @@ struct Bucket {
     busy: f64,
 }
 
-/// Core `core`'s samples averaged into buckets at least `min_us` long; a gap between samples
-/// closes a bucket so that unmeasured time is not painted as busy.
-fn buckets(report: &RunReport, core: usize, min_us: u64) -> Vec<Bucket> {
+/// Runs of equal columns as buckets; unmeasured columns close a bucket.
+fn buckets(columns: &[Option<f64>], slices: &Slices) -> Vec<Bucket> {
     let mut out: Vec<Bucket> = Vec::new();
-    let mut open: Option<(u64, u64, f64)> = None; // start, end, busy·µs
-    for s in &report.cores {
-        if s.end_us <= s.start_us {
-            continue;
+    for (i, c) in columns.iter().enumerate() {
+        let Some(busy) = *c else { continue };
+        let (start_us, end_us) = (slices.bound(i), slices.bound(i + 1));
+        match out.last_mut() {
+            Some(b) if b.end_us == start_us && b.busy == busy => b.end_us = end_us,
+            _ => out.push(Bucket {
+                start_us,
+                end_us,
+                busy,
+            }),
         }
-        let busy = f64::from(s.busy.get(core).copied().unwrap_or(0.0)).clamp(0.0, 1.0);
-        let weight = busy * (s.end_us - s.start_us) as f64;
-        open = match open {
-            Some((start, end, sum)) if s.start_us == end && end - start < min_us => {
-                Some((start, s.end_us, sum + weight))
-            }
-            Some((start, end, sum)) => {
-                out.push(Bucket {
-                    start_us: start,
-                    end_us: end,
-                    busy: sum / (end - start) as f64,
-                });
-                Some((s.start_us, s.end_us, weight))
-            }
-            None => Some((s.start_us, s.end_us, weight)),
-        };
-    }
-    if let Some((start, end, sum)) = open {
-        out.push(Bucket {
-            start_us: start,
-            end_us: end,
-            busy: sum / (end - start) as f64,
-        });
     }
     out
 }
@@ -100,6 +123,7 @@ pub(super) fn core_chart(
     report: &RunReport,
     axis: &TimeAxis,
     time: TimeMap,
+    window: Window,
     top: f64,
 ) -> f64 {
     let mut heading = "Per-core load (each row: 0–100 % busy)".to_owned();
@@ -113,7 +137,7 @@ pub(super) fn core_chart(
         13.0,
         (Anchor::Start, true, palette::TEXT, "cores-heading"),
     );
-    let n = report.cores.iter().map(|c| c.busy.len()).max().unwrap_or(0);
+    let n = core_count(report);
     if n == 0 {
         p.text(
             (MARGIN, top + 20.0),
@@ -123,14 +147,15 @@ pub(super) fn core_chart(
         );
         return top + 24.0;
     }
-    let (row_h, gap, font, label_every) = match n {
-        0..=8 => (20.0, 4.0, 11.0, 1),
-        9..=32 => (12.0, 3.0, 10.0, 1),
-        _ => (8.0, 2.0, 9.0, 4),
+    // Many cores get wider columns, so that the picture stays small.
+    let (row_h, gap, font, label_every, column_px) = match n {
+        0..=8 => (20.0, 4.0, 11.0, 1, SLICE_PX),
+        9..=32 => (12.0, 3.0, 10.0, 1, SLICE_PX),
+        _ => (8.0, 2.0, 9.0, 4, 2.0 * SLICE_PX),
     };
     let rows_top = top + 10.0;
     let rows_bottom = rows_top + n as f64 * (row_h + gap) - gap;
-    let min_us = time.us_per_px().ceil() as u64;
+    let slices = Slices::new(window, (PLOT_W / column_px).round() as usize);
     let mut y = rows_top;
     for core in 0..n {
         p.rect(PLOT_X0, y, PLOT_W, row_h, palette::TRACK, "core-track");
@@ -150,7 +175,7 @@ pub(super) fn core_chart(
     }
     let mut y = rows_top;
     for core in 0..n {
-        let b = buckets(report, core, min_us);
+        let b = buckets(&columns(report, core, &slices), &slices);
         let sampled: u64 = b.iter().map(|b| b.end_us - b.start_us).sum();
         let busy: f64 = b
             .iter()
@@ -168,7 +193,7 @@ pub(super) fn core_chart(
                 fill: palette::CORE_BUSY.to_owned(),
                 class: "core-area".to_owned(),
                 title: Some(format!(
-                    "core {core} · busy {:.0} % of the sampled time",
+                    "core {core} · busy {:.0} % of the sampled time shown",
                     average * 100.0
                 )),
             }));
@@ -182,11 +207,15 @@ pub(super) fn core_chart(
 mod tests {
     use super::*;
 
+    use crate::trace::CoreSample;
+    use crate::view::fixtures;
+
     #[test]
     fn adjacent_equal_buckets_share_corners() {
         let time = TimeMap {
             x0: 0.0,
             width: 100.0,
+            start_us: 0,
             end_us: 100,
         };
         let b = [
@@ -220,5 +249,38 @@ mod tests {
                 [40.0, 20.0]
             ]
         );
+    }
+
+    /// Two cores taking turns at one thread's work in samples narrower than a column: each
+    /// column shows both half busy (one core of work), not both full.
+    #[test]
+    fn alternating_samples_narrower_than_a_column_average_to_one_core() {
+        let mut r = fixtures::cpu_threads();
+        r.cores = (0..600u64)
+            .map(|k| CoreSample {
+                start_us: k * 2_000,
+                end_us: (k + 1) * 2_000,
+                busy: if k % 2 == 0 {
+                    vec![1.0, 0.0]
+                } else {
+                    vec![0.0, 1.0]
+                },
+            })
+            .collect();
+        // 1.2 s on 100 columns: 12 ms, six samples, per column.
+        let slices = Slices::new(Window::new(0, 1_200_000), 100);
+        let a = columns(&r, 0, &slices);
+        let b = columns(&r, 1, &slices);
+        for (x, y) in a.iter().zip(&b) {
+            let (x, y) = (x.unwrap_or(0.0), y.unwrap_or(0.0));
+            assert!((x - 0.5).abs() < 1e-9 && (y - 0.5).abs() < 1e-9, "{x} {y}");
+        }
+        // Wider than a column, the same samples are drawn as they are.
+        let fine = Slices::new(Window::new(0, 12_000), 12);
+        assert_eq!(columns(&r, 0, &fine)[0], Some(1.0));
+        assert_eq!(columns(&r, 0, &fine)[2], Some(0.0));
+        // Unmeasured time stays blank.
+        let after = Slices::new(Window::new(1_200_000, 1_300_000), 4);
+        assert!(columns(&r, 0, &after).iter().all(Option::is_none));
     }
 }

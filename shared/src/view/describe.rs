@@ -3,7 +3,7 @@
 
 use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
 use crate::scenario::{Model, Params, Workload};
-use crate::trace::RunReport;
+use crate::trace::{CpuSource, RunReport, Source};
 
 /// A duration with three significant digits and a unit, as `%%time` prints it: `6.51 s`,
 /// `12.0 ms`, `845 µs`.
@@ -80,6 +80,24 @@ pub fn describe_model(model: &Model) -> String {
             "each case with {}",
             count(u64::from(*workers), "worker", "workers")
         ),
+        Model::Interpreters { workers } => format!(
+            "{} · a GIL each",
+            count(u64::from(*workers), "subinterpreter", "subinterpreters")
+        ),
+        Model::Convoy {
+            cpu_threads, gil, ..
+        } => format!(
+            "1 I/O thread beside {} · {}",
+            count(
+                u64::from(*cpu_threads),
+                "CPU-bound thread",
+                "CPU-bound threads"
+            ),
+            match gil {
+                GilMode::Classic => "classic GIL",
+                GilMode::Free => "free-threaded (no GIL)",
+            }
+        ),
     }
 }
 
@@ -101,6 +119,11 @@ pub fn describe_workload(workload: &Workload, tasks: u32) -> String {
             "counter += 1, {} per worker",
             count(*increments, "time", "times")
         ),
+        Workload::Convoy { call_us, n } => format!(
+            "{} of {} · sum_powers({n}) each",
+            count(u64::from(tasks), "blocking call", "blocking calls"),
+            format_duration(*call_us)
+        ),
     }
 }
 
@@ -113,21 +136,61 @@ pub fn describe_params(params: &Params) -> String {
     )
 }
 
-/// The picture's title: scenario name and parameters.
+/// The picture's title: scenario name and parameters, and `simulated` for a simulated run.
 pub fn title(report: &RunReport) -> String {
-    format!("{} · {}", report.scenario, describe_params(&report.params))
+    let mut out = format!("{} · {}", report.scenario, describe_params(&report.params));
+    if report.source == Source::Simulated {
+        out.push_str(" · simulated");
+    }
+    out
 }
 
-/// The line under the title: where it ran and how long it took.
-pub fn subtitle(report: &RunReport) -> String {
-    format!(
-        "{} · {} · wall time {} · CPU time {}",
-        report.machine.platform,
-        count(
-            u64::from(report.machine.cores),
-            "logical core",
-            "logical cores"
+/// What the simulator modelled, as one sentence: `Modelled: 16 cores, Python 3.13t, start
+/// method spawn, CPython's pace, profile built-in, seed 7.`
+pub fn simulation_words(report: &RunReport) -> String {
+    match &report.simulation {
+        Some(s) => format!(
+            "Modelled: {}, Python {}, start method {}, {} pace, profile {}, seed {}.",
+            count(u64::from(s.cores), "core", "cores"),
+            s.python,
+            s.start_method,
+            s.pace,
+            s.profile,
+            s.seed
         ),
+        None => "The report does not say what was modelled.".to_owned(),
+    }
+}
+
+/// The line under the title: where it ran (or what was modelled) and how long it took.
+pub fn subtitle(report: &RunReport) -> String {
+    let place = match (report.source, &report.simulation) {
+        (Source::Simulated, Some(s)) => format!(
+            "simulated, nothing ran · modelled {} · Python {} · {} start · {} pace · profile {}",
+            count(u64::from(s.cores), "core", "cores"),
+            s.python,
+            s.start_method,
+            s.pace,
+            s.profile
+        ),
+        (Source::Simulated, None) => "simulated, nothing ran".to_owned(),
+        (Source::Measured, _) => format!(
+            "{} · {}",
+            report.machine.platform,
+            count(
+                u64::from(report.machine.cores),
+                "logical core",
+                "logical cores"
+            )
+        ),
+    };
+    let cpu_note = match (report.source, report.cpu_source) {
+        (Source::Simulated, _) => "",
+        (Source::Measured, CpuSource::Estimated) => " (estimated)",
+        (Source::Measured, CpuSource::Measured) => "",
+    };
+    format!(
+        "{place} · wall time {} · CPU time {}{cpu_note}",
         format_duration(report.wall_us),
         format_duration(report.cpu_total_us())
     )

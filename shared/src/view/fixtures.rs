@@ -3,7 +3,9 @@
 
 use crate::gil::GilMode;
 use crate::scenario::{Model, Params, Workload};
-use crate::trace::{CoreSample, Lane, LaneKind, Machine, RunReport, Span, SpanState, TaskRecord};
+use crate::trace::{
+    CoreSample, GilEvent, GilStats, Lane, LaneKind, Machine, RunReport, Span, SpanState, TaskRecord,
+};
 use crate::workload::{CounterCase, Digest, DownloadOutput, TaskOutcome};
 
 fn span(lane: u32, task: Option<u32>, state: SpanState, start_us: u64, end_us: u64) -> Span {
@@ -39,30 +41,59 @@ fn lesson_digest() -> Digest {
     }
 }
 
+/// What [`take_turns`] produced besides the spans.
+struct Turns {
+    /// End of the last slice.
+    end_us: u64,
+    /// Hand-overs between threads.
+    handovers: u32,
+    /// The GIL's events: the first take, every hand-off, and the drop request before it.
+    events: Vec<GilEvent>,
+}
+
 /// Threads taking turns on one GIL: `work_us` of running each, slices of about `slice_us`
-/// handed round-robin with a `handover_us` gap, thread `i` arriving at `arrive(i)`. Appends the
-/// spans and returns (end of the last slice, number of hand-overs).
+/// (plus up to 0.4 ms to the next check point) with a `handover_us` gap, thread `i` arriving
+/// at `arrive(i)`. The next holder is `pick(turn, waiting)`-th of the waiting threads in the
+/// order they started waiting (0 = first come, first served; CPython does not promise that).
+/// Appends the spans.
 fn take_turns(
     spans: &mut Vec<Span>,
     lanes: &[u32],
-    work_us: u64,
-    slice_us: u64,
+    (work_us, slice_us, handover_us): (u64, u64, u64),
     arrive: impl Fn(usize) -> u64,
-) -> (u64, u32) {
-    let handover_us = 60;
+    pick: impl Fn(u64, usize) -> usize,
+) -> Turns {
     let mut left: Vec<u64> = vec![work_us; lanes.len()];
     let mut waiting_since: Vec<u64> = (0..lanes.len()).map(&arrive).collect();
     let mut queue: Vec<usize> = (0..lanes.len()).collect();
+    // The last holder rejoins the waiters only after the next one is picked: with forced
+    // switching it cannot take the GIL straight back while others wait.
+    let mut rejoin: Option<usize> = None;
     let mut now = arrive(0);
     let mut slice_no: u64 = 0;
     let mut handovers = 0;
-    while let Some(&i) = queue.first() {
-        queue.remove(0);
+    let mut events = Vec::new();
+    let mut last: Option<u32> = None;
+    while !queue.is_empty() || rejoin.is_some() {
+        let i = if queue.is_empty() {
+            rejoin.take().unwrap_or_default()
+        } else {
+            queue.remove(pick(slice_no, queue.len()).min(queue.len() - 1))
+        };
+        queue.extend(rejoin.take());
         let lane = lanes[i];
         let task = Some(lane);
         now = now.max(waiting_since[i]);
         if now > waiting_since[i] {
             spans.push(span(lane, task, SpanState::GilWait, waiting_since[i], now));
+        }
+        if last != Some(lane) {
+            events.push(GilEvent::Handoff {
+                at_us: now,
+                from: last,
+                to: lane,
+            });
+            last = Some(lane);
         }
         let jitter = (slice_no * 137) % 400;
         let run = left[i].min(slice_us + jitter);
@@ -72,14 +103,31 @@ fn take_turns(
         left[i] -= run;
         if left[i] > 0 {
             waiting_since[i] = now;
-            queue.push(i);
+            rejoin = Some(i);
         }
-        if !queue.is_empty() {
+        if let Some(&first) = queue.first() {
+            // The longest waiter timed out a check point before the hand-over and asked.
+            if run > jitter {
+                events.push(GilEvent::DropRequest {
+                    at_us: now - jitter,
+                    by: lanes[first],
+                    holder: lane,
+                });
+            }
             now += handover_us;
             handovers += 1;
         }
     }
-    (now, handovers)
+    Turns {
+        end_us: now,
+        handovers,
+        events,
+    }
+}
+
+/// First come, first served: the order [`cpu_threads`] and [`race`] use.
+fn fifo(_turn: u64, _waiting: usize) -> usize {
+    0
 }
 
 /// Four threads under the classic GIL taking turns at `sum_powers(10000)`, two measured cores.
@@ -108,7 +156,17 @@ pub fn cpu_threads() -> RunReport {
             None,
         ));
     }
-    let (end, handovers) = take_turns(&mut r.spans, &ids, 31_000, 5_000, |i| 300 + 250 * i as u64);
+    let Turns {
+        end_us: end,
+        handovers,
+        ..
+    } = take_turns(
+        &mut r.spans,
+        &ids,
+        (31_000, 5_000, 60),
+        |i| 300 + 250 * i as u64,
+        fifo,
+    );
     r.spans.sort_by_key(|s| (s.start_us, s.lane));
     r.wall_us = end + 400;
     let running: u64 = r
@@ -146,6 +204,69 @@ pub fn cpu_threads() -> RunReport {
     r.notes.push(format!(
         "The GIL changed hands {handovers} times ({handovers} drop requests after a 5 ms wait)."
     ));
+    r
+}
+
+/// The lesson's own run at full size: four threads under the classic GIL, each running
+/// `sum_powers(10000)` for 1.5 s in ~5 ms turns (about 1200 of them, ~6 s in all), with the
+/// GIL's events and counts as a measured report carries them, and two cores taking turns at
+/// the work in 12 ms samples. Every turn is narrower than a pixel of the whole-run picture
+/// and than a terminal cell: the case the share drawing exists for.
+pub fn cpu_threads_lesson() -> RunReport {
+    let mut r = cpu_threads();
+    r.spans.clear();
+    r.cores.clear();
+    r.notes.clear();
+    let ids = [0, 1, 2, 3];
+    // Not first come, first served: which waiter wins depends on the OS (here: arithmetic).
+    let turns = take_turns(
+        &mut r.spans,
+        &ids,
+        (1_500_000, 5_000, 15),
+        |i| 240 + 40 * i as u64,
+        |turn, waiting| ((turn * 7 + turn / 5) % waiting as u64) as usize,
+    );
+    r.spans.sort_by_key(|s| (s.start_us, s.lane));
+    r.wall_us = turns.end_us + 300;
+    let running: u64 = r
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Running)
+        .map(Span::duration_us)
+        .sum();
+    r.cpu_user_us = running + 9_000;
+    r.cpu_sys_us = 36_000;
+    r.baseline_wall_us = Some(running - 40_000);
+    let mut t = 0;
+    let mut k = 0u64;
+    while t < r.wall_us {
+        let end = (t + 12_000).min(r.wall_us);
+        let (a, b) = if k.is_multiple_of(2) {
+            (0.97, 0.05)
+        } else {
+            (0.04, 0.96)
+        };
+        r.cores.push(CoreSample {
+            start_us: t,
+            end_us: end,
+            busy: vec![a, b],
+        });
+        t = end;
+        k += 1;
+    }
+    let handoffs = turns
+        .events
+        .iter()
+        .filter(|e| matches!(e, GilEvent::Handoff { .. }))
+        .count() as u64;
+    let stats = GilStats {
+        switches: handoffs,
+        drop_requests: turns.events.len() as u64 - handoffs,
+        interval_us: 5_000,
+    };
+    r.notes.push(crate::runner::gil_note(&stats));
+    r.gil = Some(stats);
+    r.gil_events = turns.events;
     r
 }
 
@@ -208,10 +329,14 @@ pub fn race() -> RunReport {
         let start = t;
         match k {
             0 | 1 => {
-                let (end, _) = take_turns(&mut r.spans, &ids, 12_000, 5_000, |i| {
-                    start + 150 * i as u64
-                });
-                t = end;
+                let turns = take_turns(
+                    &mut r.spans,
+                    &ids,
+                    (12_000, 5_000, 60),
+                    |i| start + 150 * i as u64,
+                    fifo,
+                );
+                t = turns.end_us;
             }
             2 => {
                 // Short turns with the lock: the other thread blocks on it (GIL released).
@@ -262,6 +387,7 @@ pub fn race() -> RunReport {
                 lane: Some(id),
                 outcome: TaskOutcome::Counted {
                     increments: 100_000,
+                    seen: None,
                 },
             });
         }

@@ -6,7 +6,7 @@
 use super::describe::title;
 use super::layout::layout;
 use crate::scenario;
-use crate::trace::RunReport;
+use crate::trace::{RunReport, Source};
 
 /// Page style: system fonts, readable line length, the SVG scaled to the page width.
 const STYLE: &str = "body{font-family:system-ui,sans-serif;color:#1a1a1a;background:#fff;\
@@ -40,9 +40,15 @@ pub fn html_page(report: &RunReport) -> String {
     out.push_str(&format!(
         "<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
     ));
-    // The picture carries the full title; the page heading names the scenario only.
+    // The picture carries the full title; the page heading names the scenario only, and
+    // says when nothing ran.
+    let simulated = if report.source == Source::Simulated {
+        " (simulated)"
+    } else {
+        ""
+    };
     out.push_str(&format!(
-        "<h1>GIL Lab · {}</h1>\n",
+        "<h1>GIL Lab · {}{simulated}</h1>\n",
         escape_html(&report.scenario)
     ));
     if let Some(s) = found {

@@ -5,6 +5,10 @@
 //! common colour-vision deficiencies. The two waiting states are also drawn as thinner bars
 //! than running, and the terminal gives every state its own character, so neither view relies
 //! on hue alone.
+//!
+//! The threads of a GIL track get colours from Paul Tol's "muted" scheme (also built for
+//! colour-blind readers, and apart from the state colours), and each also carries its
+//! number, so who held the GIL reads without colour too.
 
 use crate::trace::SpanState;
 
@@ -33,6 +37,36 @@ pub const GRID: &str = "#DDDDDD";
 pub const TRACK: &str = "#F2F2F2";
 /// The canvas.
 pub const BACKGROUND: &str = "#FFFFFF";
+
+/// Hand-off lines and drop-request marks on a GIL track.
+pub const MARK: &str = "#1A1A1A";
+
+/// Colours of the threads on a GIL track, in order (cycled beyond nine).
+pub const HOLDERS: [&str; 9] = [
+    "#332288", "#44AA99", "#DDCC77", "#AA4499", "#117733", "#88CCEE", "#CC6677", "#999933",
+    "#882255",
+];
+
+/// The colour of the thread at `position` of a GIL group.
+pub fn holder_color(position: usize) -> &'static str {
+    HOLDERS[position % HOLDERS.len()]
+}
+
+/// Black or white, whichever reads better on `fill` (by relative luminance).
+pub fn text_on(fill: &str) -> &'static str {
+    let (r, g, b) = rgb(fill);
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+    // Contrast against white (1.05 / (l + 0.05)) beats contrast against black when l < 0.18.
+    if l < 0.18 { BACKGROUND } else { TEXT }
+}
 
 /// The fill of a span state.
 pub fn state_color(state: SpanState) -> &'static str {
@@ -85,11 +119,34 @@ pub fn is_full_height(state: SpanState) -> bool {
 /// The eight block heights of a utilisation cell, emptiest first.
 pub const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
+/// The block for a share of a slice: `None` below an eighth (rounded), then ▁ … █.
+pub fn share_block(share: f64) -> Option<char> {
+    let level = (share.clamp(0.0, 1.0) * 8.0).round() as usize;
+    level.checked_sub(1).map(|i| BLOCKS[i.min(7)])
+}
+
 /// The block character for a busy fraction: a space for (almost) nothing, then ▁ … █.
 pub fn busy_block(busy: f64) -> char {
-    let level = (busy.clamp(0.0, 1.0) * 8.0).round() as usize;
-    match level.checked_sub(1) {
-        None => ' ',
-        Some(i) => BLOCKS[i.min(7)],
+    share_block(busy).unwrap_or(' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_stay_readable_on_every_holder_colour() {
+        assert_eq!(text_on("#332288"), BACKGROUND);
+        assert_eq!(text_on("#DDCC77"), TEXT);
+        assert_eq!(text_on("#FFFFFF"), TEXT);
+        assert_eq!(holder_color(9), holder_color(0));
+    }
+
+    #[test]
+    fn blocks_round_to_eighths() {
+        assert_eq!(share_block(0.05), None);
+        assert_eq!(share_block(0.25), Some('▂'));
+        assert_eq!(share_block(1.0), Some('█'));
+        assert_eq!(busy_block(0.0), ' ');
     }
 }

@@ -24,26 +24,42 @@ pub struct Scene {
     pub shapes: Vec<Shape>,
 }
 
-/// The deterministic mapping from µs since the run began to an x coordinate.
+/// The deterministic mapping from µs since the run began to an x coordinate: `start_us` lands
+/// at `x0`, `end_us` at `x0 + width` (a whole run starts at 0; a zoomed window anywhere).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TimeMap {
-    /// x of time zero.
+    /// x of `start_us`.
     pub x0: f64,
     /// Width of the plot, px; `end_us` lands at `x0 + width`.
     pub width: f64,
-    /// The time at the right edge of the plot (the axis' last tick), µs; at least 1.
+    /// The time at the left edge of the plot, µs.
+    pub start_us: u64,
+    /// The time at the right edge of the plot (for a whole run, the axis' last tick), µs;
+    /// always after `start_us`.
     pub end_us: u64,
 }
 
 impl TimeMap {
-    /// The x coordinate of `t_us`. Times past `end_us` land past the plot's right edge.
+    /// The x coordinate of `t_us`. Times outside `start_us..end_us` land outside the plot.
     pub fn x(&self, t_us: u64) -> f64 {
-        self.x0 + self.width * (t_us as f64 / self.end_us.max(1) as f64)
+        self.x0 + self.width * ((t_us as f64 - self.start_us as f64) / self.span_us() as f64)
+    }
+
+    /// The time at `x` (the inverse of [`TimeMap::x`], clamped to the plot), µs: what a
+    /// pointer over the picture points at.
+    pub fn time_at(&self, x: f64) -> u64 {
+        let f = ((x - self.x0) / self.width.max(1.0)).clamp(0.0, 1.0);
+        self.start_us + (f * self.span_us() as f64).round() as u64
     }
 
     /// How many µs one pixel stands for.
     pub fn us_per_px(&self) -> f64 {
-        self.end_us.max(1) as f64 / self.width.max(1.0)
+        self.span_us() as f64 / self.width.max(1.0)
+    }
+
+    /// The time the plot covers, µs (≥ 1).
+    fn span_us(&self) -> u64 {
+        self.end_us.saturating_sub(self.start_us).max(1)
     }
 }
 

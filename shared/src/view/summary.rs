@@ -1,12 +1,17 @@
 //! Every chart's words: a `%%time`-style block, what each lane spent its time on, how many
-//! lanes ran at once, the race cases, the results and the run's notes.
+//! lanes ran at once, the GIL's counts, the convoy measurement, the race cases, the results
+//! and the run's notes.
+//!
+//! Words never claim more than the report knows: a simulated report says so first and calls
+//! its times simulated, CPU times estimated from running time say so, and only what was
+//! measured reads as measured.
 
 use std::fmt::Write as _;
 
-use super::describe::{format_duration, group_digits};
-use super::layout::{Row, rows};
+use super::describe::{format_duration, group_digits, simulation_words};
+use super::frame::{Row, rows};
 use super::palette::state_short;
-use crate::trace::{RunReport, SpanState};
+use crate::trace::{CpuSource, RunReport, Source, SpanState};
 use crate::workload::{Digest, TaskOutcome};
 
 /// The most spans in `state` that overlap at one instant, across all lanes.
@@ -46,18 +51,37 @@ fn cores_busy(ratio: f64) -> String {
 }
 
 /// The text summary of a run (also the SVG's `<desc>`): a `%%time` block, per-lane totals,
-/// concurrency, race cases, results, errors and notes. Plain text, lines end with `\n`.
+/// concurrency, the GIL's counts, the convoy effect, race cases, results, errors and notes.
+/// Plain text, lines end with `\n`.
 pub fn text_summary(report: &RunReport) -> String {
     let mut out = String::new();
+    let simulated = report.source == Source::Simulated;
     // `write!` into a String cannot fail; the results are ignored on purpose.
+    if simulated {
+        let _ = writeln!(
+            out,
+            "Simulated, not measured: nothing ran. {}",
+            simulation_words(report)
+        );
+    }
+    let cpu = match (simulated, report.cpu_source) {
+        (true, _) => "CPU times (simulated)",
+        (false, CpuSource::Estimated) => "CPU times (estimated from running time)",
+        (false, CpuSource::Measured) => "CPU times",
+    };
     let _ = writeln!(
         out,
-        "CPU times: user {}, sys {}, total {}",
+        "{cpu}: user {}, sys {}, total {}",
         format_duration(report.cpu_user_us),
         format_duration(report.cpu_sys_us),
         format_duration(report.cpu_total_us())
     );
-    let _ = writeln!(out, "Wall time: {}", format_duration(report.wall_us));
+    let wall = if simulated {
+        "Wall time (simulated)"
+    } else {
+        "Wall time"
+    };
+    let _ = writeln!(out, "{wall}: {}", format_duration(report.wall_us));
     if report.wall_us > 0 {
         let ratio = report.cpu_total_us() as f64 / report.wall_us as f64;
         let _ = writeln!(out, "CPU / wall: {ratio:.2} ({})", cores_busy(ratio));
@@ -72,16 +96,49 @@ pub fn text_summary(report: &RunReport) -> String {
 
     lane_totals(&mut out, report);
     concurrency(&mut out, report);
+    gil_and_convoy(&mut out, report);
     counters(&mut out, report);
     tasks(&mut out, report);
 
-    if !report.notes.is_empty() {
+    // The GIL's counts are said above when the report has them; its older note would repeat
+    // them (reports from before `gil` existed keep it as their only word on the GIL).
+    let repeated = report.gil.as_ref().map(crate::runner::gil_note);
+    let notes: Vec<&String> = report
+        .notes
+        .iter()
+        .filter(|n| Some(*n) != repeated.as_ref())
+        .collect();
+    if !notes.is_empty() {
         out.push_str("\nNotes:\n");
-        for note in &report.notes {
+        for note in notes {
             let _ = writeln!(out, "- {note}");
         }
     }
     out
+}
+
+/// The GIL's counts and the convoy measurement, one line each, when the report has them.
+fn gil_and_convoy(out: &mut String, report: &RunReport) {
+    if let Some(g) = &report.gil
+        && g.switches > 0
+    {
+        let _ = writeln!(
+            out,
+            "The GIL changed hands {} times; {} drop requests, each after a {} wait without a hand-off (switch interval).",
+            group_digits(g.switches),
+            group_digits(g.drop_requests),
+            format_duration(g.interval_us)
+        );
+    }
+    if let Some(c) = &report.convoy {
+        let ratio = c.beside_us as f64 / c.alone_us.max(1) as f64;
+        let _ = writeln!(
+            out,
+            "A short blocking call took {} alone and {} beside the CPU-bound thread ({ratio:.1}× longer): the convoy effect.",
+            format_duration(c.alone_us),
+            format_duration(c.beside_us)
+        );
+    }
 }
 
 /// One line per lane: time in each state; group names as headings.
@@ -96,15 +153,16 @@ fn lane_totals(out: &mut String, report: &RunReport) {
         .map(|l| l.label.chars().count() + 1)
         .max()
         .unwrap_or(0);
-    for row in rows(report) {
+    for row in rows(report, &[]) {
         match row {
             Row::Group(name) => {
                 let _ = writeln!(out, "[{name}]");
             }
+            Row::Gil(_) => {}
             Row::Lane(lane) => {
                 let mut totals = [0u64; SpanState::COUNT];
                 for s in report.lane_spans(lane.id) {
-                    totals[super::bars::state_index(s.state)] += s.duration_us();
+                    totals[s.state.index()] += s.duration_us();
                 }
                 let parts: Vec<String> = SpanState::ALL
                     .iter()

@@ -26,6 +26,9 @@ pub enum CounterStyle {
     InCall,
     /// `with lock: counter += one()`: the lock makes the update atomic whatever the GIL does.
     Locked,
+    /// `v.value += 1` on a `multiprocessing.Value`: its lock is taken for the read and again
+    /// for the write, never across the `+=`, so another process can store in between.
+    ValueBare,
 }
 
 impl CounterStyle {
@@ -35,6 +38,7 @@ impl CounterStyle {
             CounterStyle::Plain => "plain loop",
             CounterStyle::InCall => "call inside the update",
             CounterStyle::Locked => "with a lock",
+            CounterStyle::ValueBare => "Value, bare +=",
         }
     }
 }
@@ -76,6 +80,13 @@ impl SharedCounter {
     /// A counter at zero.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A counter starting at `v` (a process's copy of its parent's global).
+    pub fn with_value(v: u64) -> Self {
+        let c = Self::default();
+        c.value.store(v, Ordering::Relaxed);
+        c
     }
 
     /// The final value.
