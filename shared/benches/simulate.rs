@@ -90,7 +90,7 @@ fn main() {
         11,
     );
     case(
-        "race: 5 cases × 4 workers × 1,000,000 updates, 2 cores",
+        "race: 7 cases × 4 workers × 1,000,000 updates, 2 cores",
         "race",
         Overrides::default(),
         2,

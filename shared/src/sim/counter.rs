@@ -30,17 +30,29 @@ pub struct Cell {
     pub retry: Option<(usize, u64)>,
 }
 
-/// What an op does to the cell.
+/// What an op does to the cell (lock ops are not memory ops here: see [`Shape::locks`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mem {
     /// Reads the value into the lane's register.
     Load,
     /// Writes the register + 1.
     Store,
-    /// Takes the lock.
-    Lock,
-    /// Releases it.
-    Unlock,
+}
+
+/// A lane's place in its run of updates while [`Engine::settle`] walks several lanes.
+struct Cursor {
+    /// When its next memory op happens.
+    t: u64,
+    lane: usize,
+    /// That op's number in the run, and how many the run has.
+    m: u64,
+    total: u64,
+    /// Work at the start of its update, and the op's index in it.
+    base: u64,
+    j: usize,
+    per: usize,
+    unit: u64,
+    offsets: Vec<u64>,
 }
 
 /// One counter update's ops with their costs: where its memory ops and check points fall.
@@ -52,8 +64,11 @@ pub struct Shape {
     ends: Vec<u64>,
     /// Work of one update.
     pub unit: u64,
-    /// (op index, work at its end, what it does) for loads, stores and lock ops.
+    /// (op index, work at its end, what it does) for the loads and stores.
     pub mem: Vec<(usize, u64, Mem)>,
+    /// Work at the end of the update's first `TryLock` and first `Unlock`, when it
+    /// [`locks`](Self::locks).
+    lock_span: Option<(u64, u64)>,
     /// Op indices of the check points (the last op is one: the loop's jump).
     pub checks: Vec<usize>,
     /// Whether the update holds the lock across more than one op (`with lock:` around the
@@ -72,15 +87,19 @@ impl Shape {
         let mut ends = Vec::with_capacity(ops.len());
         let mut mem = Vec::new();
         let mut checks = Vec::new();
+        let (mut lock_at, mut unlock_at) = (None, None);
         let mut sum = 0;
         for (k, op) in ops.iter().enumerate() {
             sum += t.op(op);
             ends.push(sum);
+            match op {
+                Op::TryLock if lock_at.is_none() => lock_at = Some(sum),
+                Op::Unlock if unlock_at.is_none() => unlock_at = Some(sum),
+                _ => {}
+            }
             let m = match op {
                 Op::Load => Some(Mem::Load),
                 Op::Store => Some(Mem::Store),
-                Op::TryLock => Some(Mem::Lock),
-                Op::Unlock => Some(Mem::Unlock),
                 Op::Checkpoint => {
                     checks.push(k);
                     None
@@ -95,21 +114,19 @@ impl Shape {
             // Not a loop unit: treat its end as the only place to stop.
             checks.push(ops.len().saturating_sub(1));
         }
-        let rw: Vec<Mem> = mem
-            .iter()
-            .map(|m| m.2)
-            .filter(|m| matches!(m, Mem::Load | Mem::Store))
-            .collect();
+        let rw: Vec<Mem> = mem.iter().map(|m| m.2).collect();
         // Each `TryLock` followed by exactly one load or store, then its `Unlock`?
         let brief = ops
             .windows(3)
             .filter(|w| w[0] == Op::TryLock)
             .all(|w| matches!(w[1], Op::Load | Op::Store) && w[2] == Op::Unlock)
             && ops.iter().filter(|o| **o == Op::TryLock).count() * 3 <= ops.len();
+        let locks = !brief && lock_at.is_some();
         Shape {
             ops: ops.to_vec(),
             unit: sum,
-            locks: !brief && mem.iter().any(|m| m.2 == Mem::Lock),
+            locks,
+            lock_span: if locks { lock_at.zip(unlock_at) } else { None },
             pair: rw == [Mem::Load, Mem::Store],
             ends,
             mem,
@@ -219,15 +236,13 @@ impl Engine<'_> {
         match what {
             Mem::Load => lane.register = cell.value,
             Mem::Store => cell.value = lane.register + 1,
-            // A run of locked updates holds the lock throughout.
-            Mem::Lock | Mem::Unlock => {}
         }
     }
 
     /// Replays, in time order, the loads and stores due by `to` of every lane on a core.
     pub(super) fn settle(&mut self, to: u64) {
         let speed = self.t.speed(self.cpu.busy());
-        let mut active: Vec<(u64, usize)> = self
+        let active: Vec<(u64, usize)> = self
             .cpu
             .running()
             .iter()
@@ -249,19 +264,66 @@ impl Engine<'_> {
             }
             return;
         }
-        while let Some(k) = (0..active.len()).min_by_key(|&k| active[k]) {
-            let (t, l) = active[k];
-            if t > to {
+        // Several lanes: every load and store in time order (ties by lane), each lane's next
+        // one found from where its last one was.
+        let mut cursors: Vec<Cursor> = active
+            .iter()
+            .filter_map(|&(t, l)| self.cursor(l, t))
+            .collect();
+        while let Some(k) = (0..cursors.len()).min_by_key(|&k| (cursors[k].t, cursors[k].lane)) {
+            let c = &mut cursors[k];
+            if c.t > to {
                 break;
             }
+            let l = c.lane;
             self.apply_mem(l);
-            match self.mem_time(l, speed) {
-                Some(next) => active[k].0 = next,
-                None => {
-                    active.swap_remove(k);
-                }
+            c.m += 1;
+            c.j += 1;
+            if c.j == c.per {
+                c.j = 0;
+                c.base += c.unit;
             }
+            if c.m >= c.total {
+                cursors.swap_remove(k);
+                continue;
+            }
+            let (done, since) = match &self.lanes[l].job {
+                Some(j) => (j.done, j.since),
+                None => (0, self.now),
+            };
+            let off = c.base + c.offsets[c.j];
+            c.t = since + time_for(off.saturating_sub(done), speed);
         }
+    }
+
+    /// Where lane `l`'s next memory op is, to walk on from there.
+    fn cursor(&self, l: usize, t: u64) -> Option<Cursor> {
+        let Some(Job {
+            kind:
+                JobKind::Units {
+                    shape,
+                    mem_next,
+                    mem_total,
+                    ..
+                },
+            ..
+        }) = &self.lanes[l].job
+        else {
+            return None;
+        };
+        let sh = &self.shapes[*shape];
+        let per = sh.mem.len();
+        Some(Cursor {
+            t,
+            lane: l,
+            m: *mem_next,
+            total: *mem_total,
+            base: (*mem_next / per as u64) * sh.unit,
+            j: (*mem_next % per as u64) as usize,
+            per,
+            unit: sh.unit,
+            offsets: sh.mem.iter().map(|m| m.1).collect(),
+        })
     }
 
     /// A run of updates ended: whatever memory ops it still owes happen now. (The job is
@@ -295,7 +357,6 @@ impl Engine<'_> {
         let apply = |m: u64, value: &mut u64, reg: &mut u64| match sh.mem[(m % per) as usize].2 {
             Mem::Load => *reg = *value,
             Mem::Store => *value = *reg + 1,
-            Mem::Lock | Mem::Unlock => {}
         };
         let mut m = *mem_next;
         while m < end && (m % per != 0 || !sh.pair) {
@@ -475,8 +536,7 @@ impl Engine<'_> {
         if !sh.locks {
             return None;
         }
-        let lock_at = sh.mem.iter().find(|m| m.2 == Mem::Lock)?.1;
-        let unlock_at = sh.mem.iter().find(|m| m.2 == Mem::Unlock)?.1;
+        let (lock_at, unlock_at) = sh.lock_span?;
         let unit = sh.unit.max(1);
         Some((done / unit, done % unit, lock_at, unlock_at))
     }
