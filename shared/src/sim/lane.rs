@@ -362,4 +362,77 @@ impl Engine<'_> {
         self.wake_at(l, at, Wake::Unblock);
         true
     }
+
+    /// Lane `l`'s event came: what it waited for happened.
+    pub(super) fn on_wake(&mut self, l: usize, what: Wake) {
+        match what {
+            Wake::Start => {
+                self.lanes[l].status = Status::Run;
+                let work = self.lanes[l].start_work;
+                if work > 0 {
+                    self.begin_job(l, JobKind::Start, work);
+                } else {
+                    self.drive(l);
+                }
+            }
+            Wake::Job => {
+                self.complete_job(l);
+                self.drive(l);
+            }
+            Wake::GilTimeout => self.gil_wake(l, true),
+            Wake::GilSignal => {
+                self.lanes[l].signalled = false;
+                self.gil_wake(l, false);
+            }
+            Wake::Switched => {
+                let after = match self.lanes[l].status {
+                    Status::Switch(a) => a,
+                    _ => return,
+                };
+                self.lanes[l].status = Status::Run;
+                self.show(l);
+                if after == After::Continue || self.take(l) {
+                    self.drive(l);
+                }
+            }
+            Wake::Unblock => {
+                let lane = &mut self.lanes[l];
+                lane.returning = lane.status == Status::Blocked(Block::Io);
+                lane.status = Status::Run;
+                self.show(l);
+                self.drive(l);
+            }
+            Wake::Lock => self.lock_wake(l),
+        }
+    }
+
+    /// Lane `l`'s job is done: the program catches up with it.
+    fn complete_job(&mut self, l: usize) {
+        let Some(job) = self.lanes[l].job.take() else {
+            return;
+        };
+        match job.kind {
+            JobKind::Steps { full, .. } => {
+                let lane = &mut self.lanes[l];
+                lane.prog.skip_units(u64::from(full));
+                lane.prog.next_op();
+            }
+            JobKind::Units {
+                shape, full, tail, ..
+            } => {
+                // The lane's memory ops are applied while the job is still its own.
+                self.lanes[l].job = Some(job);
+                self.flush_units(l);
+                self.lanes[l].job = None;
+                let lane = &mut self.lanes[l];
+                lane.prog.skip_units(full);
+                for _ in 0..tail {
+                    lane.prog.next_op();
+                }
+                self.units_ended(l, shape, tail);
+            }
+            JobKind::Op(op) => self.apply_op(l, &op),
+            JobKind::Start | JobKind::Overhead => {}
+        }
+    }
 }
