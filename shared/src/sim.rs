@@ -93,6 +93,12 @@ pub fn simulate(
 ) -> Result<RunReport, SimError> {
     let tasks = build_tasks(params, &lab_image_urls());
     let mut report = simulate_tasks(scenario, params, &tasks, options, profile)?;
+    if matches!(&params.workload, Workload::Download { urls, .. } if !urls.is_empty()) {
+        report.notes.push(
+            "The simulator cannot know the size of other URLs' bodies: it charges them the lab's image sizes in turn."
+                .into(),
+        );
+    }
     let has_baseline = find(scenario).is_some_and(|s| s.baseline.is_some());
     if has_baseline && params.model != Model::Sequential {
         let seq = Params {

@@ -50,20 +50,28 @@ pub fn measure_steps(
     for pass in 0..passes.max(1) {
         let mut sp = SumPowers::new(max_i);
         let mut t = now_ns();
-        for (k, w) in bounds.windows(2).enumerate() {
+        'blocks: for (k, w) in bounds.windows(2).enumerate() {
             if w[1] <= w[0] {
                 continue;
             }
-            for _ in w[0]..w[1] {
+            for i in w[0]..w[1] {
                 sp.step();
+                // Out of budget: keep what this pass reached (on the first pass, at least
+                // two blocks), a block cut short included.
+                if (i & 7 == 7 || i + 1 == w[1])
+                    && now_ns() - start > budget_ns
+                    && (pass > 0 || k >= 1)
+                {
+                    // A block at least half done still says what its steps cost.
+                    if 2 * (i + 1 - w[0]) >= w[1] - w[0] {
+                        per_block[k].push((now_ns() - t) / f64::from(i + 1 - w[0]));
+                    }
+                    break 'blocks;
+                }
             }
             let now = now_ns();
             per_block[k].push((now - t) / f64::from(w[1] - w[0]));
             t = now;
-            // Out of budget: keep what this pass reached (at least two blocks on the first).
-            if now - start > budget_ns && (pass > 0 || k >= 1) {
-                break;
-            }
         }
         std::hint::black_box(sp.total());
         if now_ns() - start > budget_ns {
