@@ -76,6 +76,16 @@ def main():
         print(f"| {s} | {p} | {mw / 1e3:.1f} ms | {sw / 1e3:.1f} ms | {e} | {ms if ms is not None else '-'} | {ss if ss is not None else '-'} | {es} |")
     print(f"\nlargest wall-time error: {worst:.1f} %")
 
+    print("\nConvoy (medians of one 1 ms blocking call):\n")
+    print("| | measured | simulated | error |")
+    print("|---|---|---|---|")
+    real_c = report(exe, ["run", "convoy", "--quiet"]).get("convoy") or {}
+    sim_c = report(exe, ["simulate", "convoy"]).get("convoy") or {}
+    for key, words in (("alone_us", "alone"), ("beside_us", "beside a CPU-bound thread")):
+        m, s_ = real_c.get(key), sim_c.get(key)
+        if m and s_:
+            print(f"| {words} | {m / 1e3:.2f} ms | {s_ / 1e3:.2f} ms | {pct(m, s_)} |")
+
     if "--python" in argv:
         print("\nCPython pace (`simulate --compare --pace cpython`):\n")
         print("| scenario | parameters | CPython wall | simulated wall | error |")
