@@ -37,6 +37,10 @@ pub enum Command {
     /// Serve the web lab (built by `cargo xtask build`) with cross-origin isolation, and run
     /// scenarios natively for the page.
     Serve(ServeArgs),
+    /// Simulate a scenario on a modelled machine (any core count, Python, start method).
+    Simulate(Box<crate::simulate::SimulateArgs>),
+    /// Measure this machine for the simulator and save the profile.
+    Calibrate(crate::calibrate::CalibrateArgs),
     /// A worker process of a process run (started by gil-lab itself).
     #[command(name = "__worker", hide = true)]
     Worker(WorkerArgs),

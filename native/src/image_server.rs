@@ -20,8 +20,8 @@ use tokio::time::Instant;
 
 use crate::http;
 
-/// Sizes of the six images, bytes (≈0.26–1.9 MB, 5.85 MB in all like the lesson's photos).
-pub const IMAGE_SIZES: [usize; 6] = [412_000, 1_860_000, 735_000, 1_230_000, 263_000, 1_350_000];
+/// Sizes of the six images, bytes (shared with the simulator, which charges downloads by them).
+pub const IMAGE_SIZES: [u64; 6] = gil_lab::workload::LAB_IMAGE_BYTES;
 
 /// How the server behaves.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +105,7 @@ fn router(config: ServerConfig) -> Router {
         images: IMAGE_SIZES
             .iter()
             .enumerate()
-            .map(|(k, &n)| Bytes::from(bmp(k, n)))
+            .map(|(k, &n)| Bytes::from(bmp(k, n as usize)))
             .collect(),
         config,
     });
@@ -217,6 +217,7 @@ mod tests {
     #[test]
     fn images_have_realistic_sizes_and_bmp_headers() {
         for (k, &n) in IMAGE_SIZES.iter().enumerate() {
+            let n = n as usize;
             let img = bmp(k, n);
             assert!(img.starts_with(b"BM"));
             assert!(
@@ -252,7 +253,7 @@ mod tests {
         let text = String::from_utf8_lossy(&res[..200.min(res.len())]).into_owned();
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
         let head_end = res.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
-        assert_eq!(res.len() - head_end, bmp(4, IMAGE_SIZES[4]).len());
+        assert_eq!(res.len() - head_end, bmp(4, IMAGE_SIZES[4] as usize).len());
         assert!(took >= Duration::from_millis(150 + 450), "{took:?}");
         let (res, _) = get(
             srv.addr(),

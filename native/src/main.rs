@@ -14,6 +14,7 @@ mod api;
 mod baseline;
 mod bench;
 mod bench_page;
+mod calibrate;
 mod cli;
 mod clock;
 mod cpython;
@@ -27,6 +28,7 @@ mod meter;
 mod process;
 mod run;
 mod shared_value;
+mod simulate;
 mod stop;
 mod web_server;
 mod worker;
@@ -86,7 +88,10 @@ fn main() -> ExitCode {
             e.exit();
         }
     };
-    if matches!(cli.command, Command::Run(_) | Command::Bench(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::Bench(_) | Command::Simulate(_) | Command::Calibrate(_)
+    ) {
         stop::install();
     }
     let result = match cli.command {
@@ -109,6 +114,8 @@ fn main() -> ExitCode {
                 run_api: !args.no_run_api,
             })
         }
+        Command::Simulate(args) => simulate::cmd(*args),
+        Command::Calibrate(args) => calibrate::cmd(args),
         Command::Worker(args) => worker::main(args.download.limits()),
     };
     match result {

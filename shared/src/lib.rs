@@ -22,6 +22,7 @@ pub mod rng;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler_game;
+pub mod sim;
 pub mod sync;
 pub mod trace;
 pub mod view;

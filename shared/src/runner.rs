@@ -1,7 +1,7 @@
 //! Runs a scenario end to end on the platform's backends and assembles the [`RunReport`].
 
 pub mod convoy;
-mod race;
+pub(crate) mod race;
 
 pub use race::CASE_COUNT as RACE_CASES;
 

@@ -15,4 +15,5 @@ mod load;
 mod race;
 mod report;
 mod serve;
+mod simulate;
 mod trace;

@@ -92,6 +92,26 @@ pub enum Blocking {
     Lock,
 }
 
+/// Identical units of work ahead of a thread; see [`ThreadProgram::run_ahead`]. Every unit
+/// ends with the loop's backward jump, an [`Op::Checkpoint`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunAhead {
+    /// Steps `i..n` of `sum_powers`; unit `j` is `[PowStep { i: j }, Checkpoint]`.
+    Pow {
+        /// The next step.
+        i: u32,
+        /// One past the last step.
+        n: u32,
+    },
+    /// `left` more counter updates, each exactly the ops of `unit`.
+    Units {
+        /// One update's ops, its final check point included.
+        unit: Vec<Op>,
+        /// Updates still to do.
+        left: u64,
+    },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Cursor {
     Pow {
@@ -207,6 +227,52 @@ impl ThreadProgram {
     /// The task being run, if any.
     pub fn current_task(&self) -> Option<u32> {
         self.cursor.as_ref().map(Cursor::id)
+    }
+
+    /// The identical units of work straight ahead, when the thread stands at the start of one
+    /// (between two units of a task's loop, nothing else queued): what a driver that does not
+    /// do the work (the simulator) may fast-forward with [`skip_units`](Self::skip_units).
+    /// `None` anywhere else (a task beginning or ending, a lock answer pending, a blocking
+    /// call in progress).
+    pub fn run_ahead(&self) -> Option<RunAhead> {
+        if !self.ops.is_empty() || self.phase != Phase::Run {
+            return None;
+        }
+        match self.cursor.as_ref()? {
+            Cursor::Pow { i, n, .. } if i < n => Some(RunAhead::Pow { i: *i, n: *n }),
+            Cursor::Count {
+                k, total, style, ..
+            } if k < total => Some(RunAhead::Units {
+                unit: counter_unit(*style),
+                left: total - k,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Skips up to `max` whole units of [`run_ahead`](Self::run_ahead), each with the check
+    /// point that ends it, exactly as if their ops had been taken one by one with
+    /// [`next_op`](Self::next_op); returns how many it skipped (0 when not at a unit's start).
+    /// The driver is responsible for what those ops would have done (their time, their
+    /// counter updates) and for the check points inside them: it may only skip units during
+    /// which no drop request could have been seen.
+    pub fn skip_units(&mut self, max: u64) -> u64 {
+        if !self.ops.is_empty() || self.phase != Phase::Run {
+            return 0;
+        }
+        match self.cursor.as_mut() {
+            Some(Cursor::Pow { i, n, .. }) => {
+                let k = max.min(u64::from(n.saturating_sub(*i)));
+                *i += k as u32;
+                k
+            }
+            Some(Cursor::Count { k, total, .. }) => {
+                let skip = max.min(total.saturating_sub(*k));
+                *k += skip;
+                skip
+            }
+            _ => 0,
+        }
     }
 
     /// The next op.
@@ -474,6 +540,73 @@ mod tests {
                 Op::Next
             ]
         );
+    }
+
+    /// Every op until the thread asks for work again, with `skip` whole units skipped
+    /// whenever it stands at a unit's start (and the ops those units stand for).
+    fn with_skips(mut p: ThreadProgram, skip: u64) -> (Vec<Op>, Vec<Op>) {
+        let (mut ops, mut skipped) = (Vec::new(), Vec::new());
+        loop {
+            if let Some(run) = p.run_ahead() {
+                let unit = |j: u64| match &run {
+                    RunAhead::Pow { i, .. } => {
+                        vec![Op::PowStep { i: i + j as u32 }, Op::Checkpoint]
+                    }
+                    RunAhead::Units { unit, .. } => unit.clone(),
+                };
+                let k = p.skip_units(skip);
+                for j in 0..k {
+                    skipped.extend(unit(j));
+                    ops.extend(unit(j));
+                }
+            }
+            let op = p.next_op();
+            let last = matches!(op, Op::Next | Op::Exit);
+            ops.push(op);
+            if last {
+                return (ops, skipped);
+            }
+        }
+    }
+
+    #[test]
+    fn skipping_units_gives_the_same_ops_as_stepping() {
+        for style in [
+            CounterStyle::Plain,
+            CounterStyle::InCall,
+            CounterStyle::Locked,
+        ] {
+            let tasks = vec![
+                (0, Task::SumPowers { n: 7 }),
+                (
+                    1,
+                    Task::Counter(CounterSpec {
+                        increments: 5,
+                        style,
+                    }),
+                ),
+                (2, Task::SumPowers { n: 0 }),
+                (3, Task::Sleeps { count: 2, us: 10 }),
+            ];
+            let (stepped, none) = with_skips(given(tasks.clone()), 0);
+            assert!(none.is_empty());
+            for skip in [1, 2, 3, 100] {
+                let (ops, skipped) = with_skips(given(tasks.clone()), skip);
+                assert_eq!(ops, stepped, "skip {skip}, {style:?}");
+                assert!(!skipped.is_empty());
+            }
+        }
+        // Nowhere but at a unit's start.
+        let mut p = given(vec![(0, Task::SumPowers { n: 3 })]);
+        assert_eq!(p.run_ahead(), None); // Begin is next
+        assert_eq!(p.next_op(), Op::Begin(0));
+        assert_eq!(p.run_ahead(), Some(RunAhead::Pow { i: 0, n: 3 }));
+        assert_eq!(p.next_op(), Op::PowStep { i: 0 });
+        assert_eq!(p.run_ahead(), None); // its check point is still queued
+        assert_eq!(p.skip_units(5), 0);
+        assert_eq!(p.next_op(), Op::Checkpoint);
+        assert_eq!(p.skip_units(5), 2);
+        assert_eq!(p.next_op(), Op::End(0));
     }
 
     #[test]

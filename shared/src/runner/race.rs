@@ -21,25 +21,26 @@ pub struct RaceResult {
 
 /// Who runs a case's workers.
 #[derive(Clone, Copy)]
-enum Regime {
+pub(crate) enum Regime {
     /// Threads of one interpreter with this GIL.
     Threads(GilMode),
     /// Processes, each with its own GIL, updating this counter.
     Processes(CounterShare),
 }
 
-struct Case {
-    name: &'static str,
-    style: CounterStyle,
-    regime: Regime,
-    why: &'static str,
+/// One regime of the race demo (the simulator runs the same list).
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) style: CounterStyle,
+    pub(crate) regime: Regime,
+    pub(crate) why: &'static str,
 }
 
 /// How many cases the demo runs (each with `workers` lanes).
 pub const CASE_COUNT: u32 = CASES.len() as u32;
 
 /// Every case, in the order the demo runs them.
-const CASES: [Case; 7] = [
+pub(crate) const CASES: [Case; 7] = [
     Case {
         name: "threads, plain loop, GIL",
         style: CounterStyle::Plain,

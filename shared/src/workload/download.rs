@@ -6,6 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Sizes of the six images the lab's own image server serves, bytes (≈0.26–1.9 MB, 5.85 MB in
+/// all like the lesson's photos). The simulator charges downloads of them by these sizes.
+pub const LAB_IMAGE_BYTES: [u64; 6] = [412_000, 1_860_000, 735_000, 1_230_000, 263_000, 1_350_000];
+
 /// One download.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DownloadSpec {

@@ -1,0 +1,322 @@
+//! `gil-lab simulate`: a scenario in the simulator instead of for real, drawn and summarised
+//! like `run`; with `--compare` the real thing runs too (the lab's own run at native pace,
+//! CPython's program at CPython's pace) and the two are printed side by side.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+use clap::Args;
+use gil_lab::scenario::{Model, Params, Scenario, Workload};
+use gil_lab::sim::{Pace, Python, SimOptions, StartMethod, simulate};
+use gil_lab::trace::RunReport;
+use gil_lab::view;
+use serde::Deserialize;
+
+use crate::calibrate::load;
+use crate::cli::{ParamArgs, ranged};
+use crate::error::{UsageError, usage};
+use crate::files::{check_output, write_output};
+use crate::run;
+
+const PYTHON_SCENARIO: &str = include_str!("../python/scenario.py");
+
+/// `gil-lab simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Scenario name (see `gil-lab list`).
+    pub scenario: String,
+    /// Parameters, as for `run`.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Cores of the modelled machine (1..=256; default: this machine's).
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("cores", (1, 256)))]
+    pub cores: Option<u64>,
+    /// Python modelled: 3.11, 3.12, 3.13t or 3.14t (default 3.11, or 3.13t with --gil free).
+    #[arg(long)]
+    pub python: Option<String>,
+    /// Start method of processes: fork, spawn or forkserver (default: the Python's on Linux).
+    #[arg(long)]
+    pub start_method: Option<String>,
+    /// Seed of the scheduling choices.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true,
+          value_parser = ranged("seed", (0, u64::MAX)))]
+    pub seed: u64,
+    /// Whose speed: native (the lab's own engine) or cpython (from `calibrate --python`).
+    #[arg(long, default_value = "native")]
+    pub pace: String,
+    /// Machine profile to use (default: the one `gil-lab calibrate` saved, else built-in).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Also run it for real and print measured against simulated.
+    #[arg(long)]
+    pub compare: bool,
+    /// Write the report as JSON to this file, or `-` for standard output.
+    #[arg(long)]
+    pub json: Option<String>,
+    /// Write the timeline as SVG.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Write a standalone HTML report.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the timeline as Chrome Trace Event JSON (opens in Perfetto).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Terminal chart width in columns (40..=400; default: fit the terminal).
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("width", (40, 400)))]
+    pub width: Option<u64>,
+    /// No progress bar for the real run of `--compare`.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// The simulator's options from the flags (this machine's cores by default).
+fn options(args: &SimulateArgs) -> anyhow::Result<SimOptions> {
+    let bad = |e: gil_lab::scenario::InputError| UsageError(e.to_string());
+    Ok(SimOptions {
+        cores: Some(
+            args.cores
+                .map_or_else(|| run::machine().cores, |c| c as u32),
+        ),
+        python: args
+            .python
+            .as_deref()
+            .map(Python::parse)
+            .transpose()
+            .map_err(bad)?,
+        start_method: args
+            .start_method
+            .as_deref()
+            .map(StartMethod::parse)
+            .transpose()
+            .map_err(bad)?,
+        seed: args.seed,
+        pace: Pace::parse(&args.pace).map_err(bad)?,
+        image_bytes: Vec::new(),
+    })
+}
+
+/// What `native/python/scenario.py` prints.
+#[derive(Debug, Deserialize)]
+struct PyRun {
+    wall_s: f64,
+    cpu_s: f64,
+}
+
+/// Runs the scenario's CPython program with `python3` and returns (wall µs, CPU µs).
+fn run_cpython(
+    scenario: &Scenario,
+    params: &Params,
+    method: StartMethod,
+) -> anyhow::Result<(u64, u64)> {
+    let Workload::SumPowers { n } = params.workload else {
+        return usage(format!(
+            "compare: at pace cpython only the CPU scenarios run in python3, not {}",
+            scenario.name
+        ));
+    };
+    let (kind, workers, interval_us) = match &params.model {
+        Model::Sequential => ("sequential", 1, 5000),
+        Model::Threads {
+            workers,
+            gil: gil_lab::gil::GilMode::Classic,
+            switch_interval_us,
+        } => ("threads", *workers, *switch_interval_us),
+        Model::Processes { workers } => ("processes", *workers, 5000),
+        Model::Pool { workers, .. } => ("pool", *workers, 5000),
+        _ => {
+            return usage(format!(
+                "compare: {} has no CPython 3.11 program to compare with at pace cpython",
+                scenario.name
+            ));
+        }
+    };
+    let chunksize = match params.model {
+        Model::Pool { chunksize, .. } => chunksize,
+        _ => 1,
+    };
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("scenario.py");
+    std::fs::write(&script, PYTHON_SCENARIO)?;
+    eprintln!("running {} in python3 …", scenario.name);
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([
+            kind.to_owned(),
+            n.to_string(),
+            params.tasks.to_string(),
+            workers.to_string(),
+            chunksize.to_string(),
+            (interval_us as f64 / 1e6).to_string(),
+            method.key().to_owned(),
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| UsageError(format!("compare: python3 could not be started ({e})")))?;
+    anyhow::ensure!(out.status.success(), "python3 failed ({})", out.status);
+    let r: PyRun = serde_json::from_slice(&out.stdout).context("python3 printed no timing")?;
+    Ok(((r.wall_s * 1e6) as u64, (r.cpu_s * 1e6) as u64))
+}
+
+fn error_pct(measured: u64, simulated: u64) -> String {
+    if measured == 0 {
+        return "-".into();
+    }
+    format!(
+        "{:+.1} %",
+        (simulated as f64 - measured as f64) / measured as f64 * 100.0
+    )
+}
+
+/// Measured against simulated, one line each.
+fn comparison(measured: (u64, u64, Option<u64>), sim: &RunReport, what: &str) -> String {
+    let mut out = format!(
+        "\n{:<16} {:>14} {:>14} {:>9}\n",
+        "", what, "simulated", "error"
+    );
+    let row = |name: &str, m: u64, s: u64, fmt: &dyn Fn(u64) -> String| {
+        format!(
+            "{name:<16} {:>14} {:>14} {:>9}\n",
+            fmt(m),
+            fmt(s),
+            error_pct(m, s)
+        )
+    };
+    out += &row("wall time", measured.0, sim.wall_us, &view::format_duration);
+    out += &row(
+        "CPU time",
+        measured.1,
+        sim.cpu_total_us(),
+        &view::format_duration,
+    );
+    if let (Some(m), Some(g)) = (measured.2, &sim.gil) {
+        out += &row("GIL hand-offs", m, g.switches, &|v| v.to_string());
+    }
+    out
+}
+
+/// `gil-lab simulate`.
+pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
+    let (scenario, params) = run::prepare(&args.scenario, &args.params)?;
+    let opts = options(&args)?;
+    let json_path = args
+        .json
+        .as_deref()
+        .filter(|j| *j != "-")
+        .map(PathBuf::from);
+    for (flag, p) in [
+        ("json", &json_path),
+        ("svg", &args.svg),
+        ("html", &args.html),
+        ("trace", &args.trace),
+    ] {
+        if let Some(p) = p {
+            check_output(flag, p)?;
+        }
+    }
+    let (profile, from) = load(args.profile.as_deref())?;
+    let t0 = std::time::Instant::now();
+    let report = simulate(scenario.name, &params, &opts, &profile).map_err(|e| match e {
+        gil_lab::sim::SimError::Input(i) => UsageError(i.to_string()).into(),
+        other => anyhow::Error::new(other),
+    })?;
+    let took = t0.elapsed();
+
+    let json_to_stdout = args.json.as_deref() == Some("-");
+    let mut out: Box<dyn Write> = if json_to_stdout {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let is_tty = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let color = is_tty && std::env::var_os("NO_COLOR").is_none();
+    let width = args
+        .width
+        .map(|w| w as usize)
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(100)
+        .clamp(40, 400);
+    writeln!(
+        out,
+        "simulated in {:.1} ms with the profile from {from}",
+        took.as_secs_f64() * 1e3
+    )?;
+    writeln!(
+        out,
+        "{}",
+        view::terminal(&report, width.saturating_sub(16), color)
+    )?;
+    writeln!(out, "{}", view::text_summary(&report))?;
+
+    if args.compare {
+        let pace = opts.pace;
+        let measured = if pace == Pace::Native {
+            if opts.cores != Some(run::machine().cores) {
+                writeln!(
+                    out,
+                    "note: the real run uses this machine's {} cores, the simulation {}",
+                    run::machine().cores,
+                    opts.cores.unwrap_or(0)
+                )?;
+            }
+            let progress = crate::live::Progress::new(params.tasks, scenario.name, args.quiet);
+            let real = run::execute(
+                scenario,
+                &params,
+                &run::ExecOptions {
+                    out: None,
+                    live: &progress,
+                    stop: crate::stop::run_flag(),
+                    limits: crate::download::DownloadLimits::default(),
+                },
+            );
+            progress.finish();
+            let real = real?;
+            (
+                real.wall_us,
+                real.cpu_total_us(),
+                real.gil.as_ref().map(|g| g.switches),
+            )
+        } else {
+            let method = report
+                .simulation
+                .as_ref()
+                .and_then(|s| StartMethod::parse(&s.start_method).ok())
+                .unwrap_or(StartMethod::Fork);
+            let (w, c) = run_cpython(scenario, &params, method)?;
+            (w, c, None)
+        };
+        let what = if pace == Pace::Native {
+            "measured (lab)"
+        } else {
+            "measured (py)"
+        };
+        write!(out, "{}", comparison(measured, &report, what))?;
+    }
+
+    match args.json.as_deref() {
+        Some("-") => println!("{}", report.to_json()),
+        Some(path) => write_output("json", Path::new(path), report.to_json().as_bytes())?,
+        None => {}
+    }
+    if let Some(p) = &args.svg {
+        write_output("svg", p, view::layout(&report).to_svg().as_bytes())?;
+    }
+    if let Some(p) = &args.html {
+        write_output("html", p, view::html_page(&report).as_bytes())?;
+    }
+    if let Some(p) = &args.trace {
+        write_output(
+            "trace",
+            p,
+            gil_lab::export::chrome_trace(&report).as_bytes(),
+        )?;
+    }
+    Ok(())
+}

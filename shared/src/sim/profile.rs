@@ -1,0 +1,368 @@
+//! The machine profile: what things cost on a machine, measured by `gil-lab calibrate` (or in
+//! the page by `calibrate_browser`), saved as versioned JSON and read back here.
+//!
+//! Two sets of costs sit side by side: `native`, the lab's own engine (its `sum_powers`
+//! kernel, its worker processes, its real GIL), and `cpython`, CPython's (its per-step cost,
+//! its start methods, its `Pool`). The simulator's `--pace` picks one. A profile says when,
+//! where and with which Python each set was measured; the built-in one ([`Profile::builtin`])
+//! was measured on a 2-core Linux VM like the lab's development machine and says so.
+//!
+//! `shared` has no file system: callers read and write the JSON (natively
+//! `$XDG_CACHE_HOME/gil-lab/profile.json`, in the page `localStorage`).
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever a field changes meaning or disappears; readers refuse other versions.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// The profile compiled into the lab, used when nothing was measured.
+const BUILTIN: &str = include_str!("builtin-profile.json");
+
+/// What a machine costs, for the simulator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Format version, [`PROFILE_VERSION`].
+    pub version: u32,
+    /// A name for reports (`built-in`, `calibrated 2026-11-27 on linux-x86_64`, …).
+    pub name: String,
+    /// Logical cores of the machine it was measured on (the simulator's default core count).
+    pub cores: u32,
+    /// The OS scheduler's time slice when more lanes want a core than there are, µs.
+    pub quantum_us: f64,
+    /// From a GIL release (or a lock release) to the signalled thread running, µs.
+    pub handoff_us: f64,
+    /// How late a timed wait (the GIL's interval, `time.sleep`) wakes up, µs.
+    pub timer_slack_us: f64,
+    /// Downloads.
+    pub io: IoCosts,
+    /// The lab's own engine.
+    pub native: Costs,
+    /// CPython's.
+    pub cpython: Costs,
+}
+
+/// What a download costs besides the server's time to first byte and bandwidth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IoCosts {
+    /// Connecting, the request, writing the file: per download, µs.
+    pub overhead_us: f64,
+    /// Moving one byte when the server does not limit bandwidth (loopback, disk), ns.
+    pub ns_per_byte: f64,
+}
+
+/// One measured point of the per-step cost of `sum_powers`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepPoint {
+    /// The step's `i`.
+    pub i: u32,
+    /// Cost of `total = total + i**i` at this `i`, ns.
+    pub ns: f64,
+}
+
+/// Starting one process with one start method, and ending it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StartCost {
+    /// The parent's share, paid one process after another (`fork()`, `posix_spawn`), µs.
+    pub parent_us: f64,
+    /// The child's share on its own core until it runs the target (a fresh interpreter, its
+    /// imports), µs.
+    pub child_us: f64,
+    /// From the child's last task to the parent's `join()` returning, µs.
+    pub exit_us: f64,
+}
+
+/// One number per start method.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PerMethod<T> {
+    /// `fork`.
+    pub fork: T,
+    /// `spawn`.
+    pub spawn: T,
+    /// `forkserver`.
+    pub forkserver: T,
+}
+
+/// The costs of one engine (the lab's native one, or CPython).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Costs {
+    /// When, where and how these were measured (or "built-in default: …").
+    pub origin: String,
+    /// Per-step cost of `sum_powers` at increasing `i` (at least two points); between points
+    /// the simulator interpolates on a log-log scale, beyond the last it extends the last
+    /// slope.
+    pub step_ns: Vec<StepPoint>,
+    /// One bytecode of the counter loop, ns.
+    pub bytecode_ns: f64,
+    /// Overhead of any other op of the counter loop (a load, a store, a call), ns.
+    pub op_ns: f64,
+    /// Taking or releasing an uncontended lock, ns.
+    pub lock_ns: f64,
+    /// `q.get()` on a `queue.Queue` with work in it, µs.
+    pub queue_get_us: f64,
+    /// What a blocking call costs besides its wait (going in and coming back out, with the
+    /// GIL), µs.
+    #[serde(default = "default_call_us")]
+    pub call_us: f64,
+    /// Starting one thread (the parent's share, one after another), µs.
+    pub thread_start_us: f64,
+    /// Starting and ending one process, per start method.
+    pub process: PerMethod<StartCost>,
+    /// A `Pool`'s own set-up and tear-down besides its processes' starts, per start method, µs.
+    pub pool_setup_us: PerMethod<f64>,
+    /// A process asking its parent for the next batch of work and getting it, µs.
+    pub batch_us: f64,
+    /// A process sending one task's result back, µs.
+    pub result_us: f64,
+    /// Speed of one core when `k` cores are busy, for k = 1, 2, …: `efficiency[k-1]` (1.0 =
+    /// alone). Beyond the last entry the last value holds.
+    pub efficiency: Vec<f64>,
+}
+
+/// Why a profile could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// Not JSON, or not shaped like a profile.
+    #[error("not a GIL Lab machine profile: {0}")]
+    Malformed(serde_json::Error),
+    /// Written by a build with another format version.
+    #[error(
+        "profile format version {found} is not supported (this build reads version {PROFILE_VERSION}); run `gil-lab calibrate` again"
+    )]
+    Version {
+        /// The version the file declared.
+        found: u32,
+    },
+    /// A value out of its range.
+    #[error("profile field {field} = {value} is out of range: allowed {allowed}")]
+    Field {
+        /// Dotted path of the field (`native.step_ns`).
+        field: String,
+        /// What the profile holds.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+}
+
+fn default_call_us() -> f64 {
+    2.0
+}
+
+fn field(field: impl Into<String>, value: impl ToString, allowed: &str) -> ProfileError {
+    ProfileError::Field {
+        field: field.into(),
+        value: value.to_string(),
+        allowed: allowed.to_owned(),
+    }
+}
+
+/// A duration or cost: finite, not negative, at most a minute.
+fn check_cost(name: &str, v: f64) -> Result<(), ProfileError> {
+    if v.is_finite() && (0.0..=60e9).contains(&v) {
+        Ok(())
+    } else {
+        Err(field(name, v, "a number in 0..=6e10"))
+    }
+}
+
+impl Profile {
+    /// The profile compiled into the lab.
+    pub fn builtin() -> Profile {
+        // The file is checked by a test; a broken one would be a build defect, and the lab
+        // must still start, so fall back to the hand-written minimum.
+        Profile::from_json(BUILTIN).unwrap_or_else(|_| Profile::fallback())
+    }
+
+    /// The JSON of [`Profile::builtin`], as compiled in.
+    pub fn builtin_json() -> &'static str {
+        BUILTIN
+    }
+
+    /// Reads a profile from JSON and checks every value.
+    pub fn from_json(text: &str) -> Result<Profile, ProfileError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
+        }
+        let v: VersionOnly = serde_json::from_str(text).map_err(ProfileError::Malformed)?;
+        if v.version != PROFILE_VERSION {
+            return Err(ProfileError::Version { found: v.version });
+        }
+        let p: Profile = serde_json::from_str(text).map_err(ProfileError::Malformed)?;
+        p.validate()?;
+        Ok(p)
+    }
+
+    /// The profile as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // Plain structs with string keys and finite floats cannot fail to serialise.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks every value against its range.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        if !(1..=1024).contains(&self.cores) {
+            return Err(field("cores", self.cores, "1..=1024"));
+        }
+        if !(self.quantum_us.is_finite() && self.quantum_us >= 100.0 && self.quantum_us <= 1e6) {
+            return Err(field("quantum_us", self.quantum_us, "100..=1000000"));
+        }
+        check_cost("handoff_us", self.handoff_us)?;
+        check_cost("timer_slack_us", self.timer_slack_us)?;
+        check_cost("io.overhead_us", self.io.overhead_us)?;
+        check_cost("io.ns_per_byte", self.io.ns_per_byte)?;
+        self.native.validate("native")?;
+        self.cpython.validate("cpython")
+    }
+
+    /// The costs of `cpython` or the lab's own engine.
+    pub fn costs(&self, cpython: bool) -> &Costs {
+        if cpython { &self.cpython } else { &self.native }
+    }
+
+    /// A minimal profile with round numbers, used only if the built-in file were unreadable.
+    fn fallback() -> Profile {
+        let start = StartCost {
+            parent_us: 1000.0,
+            child_us: 2000.0,
+            exit_us: 500.0,
+        };
+        let costs = |scale: f64| Costs {
+            origin: "fallback: round numbers, not measured".into(),
+            step_ns: vec![
+                StepPoint { i: 1, ns: 50.0 },
+                StepPoint {
+                    i: 10_000,
+                    ns: 300_000.0 * scale,
+                },
+            ],
+            bytecode_ns: 8.0 * scale,
+            op_ns: 5.0,
+            lock_ns: 20.0,
+            queue_get_us: 2.0,
+            call_us: 2.0,
+            thread_start_us: 50.0,
+            process: PerMethod {
+                fork: start,
+                spawn: start,
+                forkserver: start,
+            },
+            pool_setup_us: PerMethod {
+                fork: 1000.0,
+                spawn: 1000.0,
+                forkserver: 1000.0,
+            },
+            batch_us: 100.0,
+            result_us: 20.0,
+            efficiency: vec![1.0],
+        };
+        Profile {
+            version: PROFILE_VERSION,
+            name: "fallback".into(),
+            cores: 2,
+            quantum_us: 4000.0,
+            handoff_us: 50.0,
+            timer_slack_us: 60.0,
+            io: IoCosts {
+                overhead_us: 1000.0,
+                ns_per_byte: 1.0,
+            },
+            native: costs(1.0),
+            cpython: costs(5.0),
+        }
+    }
+}
+
+impl Costs {
+    fn validate(&self, at: &str) -> Result<(), ProfileError> {
+        let name = |f: &str| format!("{at}.{f}");
+        if self.step_ns.len() < 2 {
+            return Err(field(
+                name("step_ns"),
+                format!("{} points", self.step_ns.len()),
+                "at least 2 points",
+            ));
+        }
+        for w in self.step_ns.windows(2) {
+            if w[1].i <= w[0].i {
+                return Err(field(
+                    name("step_ns"),
+                    format!("i = {} after i = {}", w[1].i, w[0].i),
+                    "points in increasing i",
+                ));
+            }
+        }
+        for p in &self.step_ns {
+            if !(p.ns.is_finite() && p.ns > 0.0 && p.ns <= 60e9) {
+                return Err(field(name("step_ns"), p.ns, "ns in (0, 6e10]"));
+            }
+        }
+        for (f, v) in [
+            ("bytecode_ns", self.bytecode_ns),
+            ("op_ns", self.op_ns),
+            ("lock_ns", self.lock_ns),
+            ("queue_get_us", self.queue_get_us),
+            ("call_us", self.call_us),
+            ("thread_start_us", self.thread_start_us),
+            ("batch_us", self.batch_us),
+            ("result_us", self.result_us),
+        ] {
+            check_cost(&name(f), v)?;
+        }
+        for (m, s) in [
+            ("fork", self.process.fork),
+            ("spawn", self.process.spawn),
+            ("forkserver", self.process.forkserver),
+        ] {
+            check_cost(&name(&format!("process.{m}.parent_us")), s.parent_us)?;
+            check_cost(&name(&format!("process.{m}.child_us")), s.child_us)?;
+            check_cost(&name(&format!("process.{m}.exit_us")), s.exit_us)?;
+        }
+        for (m, v) in [
+            ("fork", self.pool_setup_us.fork),
+            ("spawn", self.pool_setup_us.spawn),
+            ("forkserver", self.pool_setup_us.forkserver),
+        ] {
+            check_cost(&name(&format!("pool_setup_us.{m}")), v)?;
+        }
+        if self.efficiency.is_empty() {
+            return Err(field(name("efficiency"), "[]", "at least one value"));
+        }
+        for e in &self.efficiency {
+            if !(e.is_finite() && *e > 0.0 && *e <= 4.0) {
+                return Err(field(name("efficiency"), e, "values in (0, 4]"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_profile_is_valid_and_round_trips() {
+        let p = Profile::from_json(BUILTIN).expect("built-in profile is valid");
+        assert_eq!(Profile::from_json(&p.to_json()).expect("round trip"), p);
+        assert!(p.native.origin.contains("measured") || p.native.origin.contains("built-in"));
+        Profile::fallback().validate().expect("fallback is valid");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let mut p = Profile::builtin();
+        p.native.efficiency = vec![1.0, -0.5];
+        let e = p.validate().expect_err("negative efficiency").to_string();
+        assert!(
+            e.contains("native.efficiency") && e.contains("(0, 4]"),
+            "{e}"
+        );
+        let e = Profile::from_json("{\"version\": 99}")
+            .expect_err("version")
+            .to_string();
+        assert!(e.contains("version 99"), "{e}");
+        let e = Profile::from_json("[1,2]").expect_err("not a profile");
+        assert!(e.to_string().contains("not a GIL Lab machine profile"));
+    }
+}

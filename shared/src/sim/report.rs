@@ -1,0 +1,81 @@
+//! A finished simulation as a [`RunReport`], assembled by [`runner::assemble`] like every real
+//! run, then marked as simulated with what was modelled.
+
+use super::engine::Engine;
+use super::options::Resolved;
+use super::profile::Profile;
+use super::setup::Built;
+use crate::gil::GilMode;
+use crate::runner::{self, Measured, RunParts, gil_note};
+use crate::scenario::Params;
+use crate::trace::{CpuSource, GilStats, Machine, RunReport, Simulation, Source};
+
+/// The report of the simulation `e` has run.
+pub fn build(
+    e: Engine<'_>,
+    scenario: &str,
+    params: &Params,
+    built: Built,
+    r: &Resolved,
+    profile: &Profile,
+) -> RunReport {
+    let gil = built.gil_interp.map(|g| {
+        let m = &e.interps[g].gil;
+        GilStats {
+            switches: m.switches(),
+            drop_requests: m.drop_requests(),
+            interval_us: m.interval_us(),
+        }
+    });
+    let mut notes = Vec::new();
+    if let Some(stats) = &gil {
+        let classic = built
+            .gil_interp
+            .is_some_and(|g| e.interps[g].gil.mode() == GilMode::Classic);
+        if classic && stats.switches > 1 {
+            notes.push(gil_note(stats));
+        }
+    }
+    let measured = Measured {
+        cpu_user_us: e.cpu_time.0 / 1000,
+        cpu_sys_us: e.cpu_time.1 / 1000,
+        cores: e.cpu.samples(e.end),
+    };
+    let mut outcomes = e.outcomes;
+    outcomes.sort_by_key(|(id, _)| *id);
+    let mut report = runner::assemble(RunParts {
+        scenario,
+        params,
+        tasks: &built.labels,
+        lanes: built.lanes.clone(),
+        spans: e.sink.take(),
+        gil_events: e.gil_events,
+        outcomes,
+        started_us: 0,
+        ended_us: e.end / 1000,
+        measured,
+        cpu_source: CpuSource::Estimated,
+        gil,
+        counters: e.cases,
+        notes,
+        machine: Machine {
+            cores: r.cores,
+            platform: format!("simulated {}-core machine", r.cores),
+            core_source: "simulated".into(),
+        },
+    });
+    report.convoy = built
+        .convoy
+        .as_ref()
+        .and_then(|setup| crate::runner::convoy::measure(setup, &report.spans));
+    report.source = Source::Simulated;
+    report.simulation = Some(Simulation {
+        profile: profile.name.clone(),
+        cores: r.cores,
+        python: r.python.key().to_owned(),
+        start_method: r.start_method.key().to_owned(),
+        pace: r.pace.key().to_owned(),
+        seed: r.seed,
+    });
+    report
+}
