@@ -336,6 +336,26 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]);
+    run(c)?;
+    // The lesson page is the same crate built with one more feature: lint that build too.
+    let mut c = clean("rustup");
+    c.args([
+        "run",
+        "stable",
+        "cargo",
+        "clippy",
+        "--target",
+        TARGET,
+        "--target-dir",
+        "target/web-check",
+        "-p",
+        "gil-lab-web",
+        "--features",
+        "lesson-page",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(c)
 }
 

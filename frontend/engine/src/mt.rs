@@ -18,7 +18,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use gil_lab::exec::Env;
@@ -44,13 +44,32 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// µs since the run's epoch on the shared clock.
+///
+/// Each worker reads `timeOrigin + performance.now()`, and workers' time origins disagree by
+/// up to the browser's coarsening (tens of µs and more): a thread that takes the GIL could
+/// stamp its start before the releaser's end, and a classic-GIL run would show two running
+/// spans at once. So the clock never goes back across threads: every reading is at least the
+/// latest one any thread has made. A hand-off orders the two readings (the lock passes from
+/// one thread to the other), so the taker's start is never before the releaser's end.
 struct AbsClock {
     epoch_ms: f64,
+    latest_us: AtomicU64,
+}
+
+impl AbsClock {
+    fn new(epoch_ms: f64) -> Self {
+        Self {
+            epoch_ms,
+            latest_us: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Clock for AbsClock {
     fn now_us(&self) -> u64 {
-        ((crate::now_ms() - self.epoch_ms) * 1000.0).max(0.0) as u64
+        let raw = ((crate::now_ms() - self.epoch_ms) * 1000.0).max(0.0) as u64;
+        let before = self.latest_us.fetch_max(raw, Ordering::AcqRel);
+        raw.max(before)
     }
 }
 
@@ -226,7 +245,7 @@ static CURRENT: Mutex<Option<Arc<Run>>> = Mutex::new(None);
 #[wasm_bindgen]
 pub fn mt_start(request: &str, epoch_ms: f64) -> Result<(), JsError> {
     let ToHost::Run(req) = serde_json::from_str(request)?;
-    let clock = Arc::new(AbsClock { epoch_ms });
+    let clock = Arc::new(AbsClock::new(epoch_ms));
     let io = IoModel::of(&req.params);
     let run = Arc::new(Run {
         sink: LiveSink {

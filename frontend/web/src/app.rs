@@ -131,7 +131,7 @@ impl Ui {
                     view::format_duration(r.wall_us)
                 ));
                 publish("done", Some(&r));
-                self.report.set(Some(*r));
+                self.report.set(Some(r));
                 self.running.set(false);
             }
             RunUpdate::Failed(e) => {

@@ -68,10 +68,10 @@ pub fn mount() {
     let embed = get(&q, "embed")
         .filter(|e| e.starts_with(EMBED_PREFIX))
         .map(str::to_owned);
-    if embed.is_some() {
-        if let Some(body) = window().document().and_then(|d| d.body()) {
-            let _ = body.class_list().add_1("embedded");
-        }
+    if embed.is_some()
+        && let Some(body) = window().document().and_then(|d| d.body())
+    {
+        let _ = body.class_list().add_1("embedded");
     }
     runs::install();
     crate::runtime::warm_up();

@@ -106,13 +106,13 @@ pub(crate) fn console_hook() {
     std::panic::set_hook(Box::new(|info| {
         let msg = format!("GIL Lab hit a bug: {info}");
         web_sys::console::error_1(&msg.clone().into());
-        if let Some(doc) = window().document() {
-            if let Ok(p) = doc.create_element("p") {
-                p.set_class_name("error fatal");
-                p.set_text_content(Some(&msg));
-                if let Some(b) = doc.body() {
-                    let _ = b.prepend_with_node_1(&p);
-                }
+        if let Some(doc) = window().document()
+            && let Ok(p) = doc.create_element("p")
+        {
+            p.set_class_name("error fatal");
+            p.set_text_content(Some(&msg));
+            if let Some(b) = doc.body() {
+                let _ = b.prepend_with_node_1(&p);
             }
         }
     }));

@@ -277,7 +277,7 @@ fn on_update(u: RunUpdate) {
                 let mut j = j.borrow_mut();
                 let job = j.as_mut()?;
                 r.baseline_wall_us = baseline_for(&job.done, &r).or(r.baseline_wall_us);
-                job.done.push(r.clone());
+                job.done.push((*r).clone());
                 let k = job.next;
                 job.next += 1;
                 Some((job.ui, k, job.next < job.plan.len()))
@@ -286,7 +286,7 @@ fn on_update(u: RunUpdate) {
                 return;
             };
             publish("demo-done", Some(&r));
-            ui.report(k).set(Some(r));
+            ui.report(k).set(Some(*r));
             if more {
                 // Not from inside the engine's listener: start the next demo on a fresh turn.
                 wasm_bindgen_futures::spawn_local(async { start_next() });
