@@ -9,6 +9,7 @@ import json
 import multiprocessing as mp
 import pickle
 import queue
+import select
 import statistics
 import sys
 import threading
@@ -105,10 +106,12 @@ def queue_get_us(k=20000):
 
 
 def call_us(k=20000):
-    """A blocking call's own cost: `time.sleep(0)` enters and leaves the GIL like any."""
+    """A blocking call's own cost without its wait: `select` with a zero timeout releases and
+    retakes the GIL like any blocking call, and returns at once (`time.sleep(0)` would add
+    the kernel's timer slack)."""
     t0 = time.perf_counter()
     for _ in range(k):
-        time.sleep(0)
+        select.select([], [], [], 0)
     return (time.perf_counter() - t0) / k * 1e6
 
 
@@ -183,20 +186,22 @@ def timed_sum(args):
     out.put(time.perf_counter() - t0)
 
 
-def efficiency(cores, n=2200):
-    """Mean seconds of one sum_powers(n) when k copies run at once, k = 1..cores."""
+def efficiency(cores, n=2600):
+    """Mean seconds of one sum_powers(n) when k copies run at once in k processes, k = 1..cores:
+    three rounds of k = 1, 2, ... in turn, the median per k."""
     ctx = mp.get_context("fork")
-    out = []
-    for k in range(1, cores + 1):
-        q = ctx.Queue()
-        procs = [ctx.Process(target=timed_sum, args=((n, q),)) for _ in range(k)]
-        for p in procs:
-            p.start()
-        times = [q.get() for _ in procs]
-        for p in procs:
-            p.join()
-        out.append(sum(times) / len(times))
-    return out
+    per_k = [[] for _ in range(cores)]
+    for _ in range(3):
+        for k in range(1, cores + 1):
+            q = ctx.Queue()
+            procs = [ctx.Process(target=timed_sum, args=((n, q),)) for _ in range(k)]
+            for p in procs:
+                p.start()
+            times = [q.get() for _ in procs]
+            for p in procs:
+                p.join()
+            per_k[k - 1].append(sum(times) / len(times))
+    return [median(t) for t in per_k]
 
 
 def main():

@@ -227,31 +227,32 @@ fn wake_latency_us() -> (f64, f64) {
     (median(handoff), median(slack))
 }
 
-/// Mean seconds of one `sum_powers(n)` when k copies run at once on threads, k = 1..=cores,
-/// the median of three tries each.
+/// Mean seconds of one `sum_powers(n)` when k copies run at once on threads, k = 1..=cores:
+/// five rounds of k = 1, 2, …, cores in turn (so a slow spell of the machine touches every k
+/// alike), the median per k.
 fn parallel_times(cores: u32, n: u32) -> Vec<f64> {
-    (1..=cores)
-        .map(|k| {
-            (0..3)
+    let once = |k: u32| {
+        let times: Vec<f64> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..k)
                 .map(|_| {
-                    let times: Vec<f64> = std::thread::scope(|s| {
-                        let hs: Vec<_> = (0..k)
-                            .map(|_| {
-                                s.spawn(move || {
-                                    let t0 = Instant::now();
-                                    std::hint::black_box(SumPowers::new(n).finish());
-                                    t0.elapsed().as_secs_f64()
-                                })
-                            })
-                            .collect();
-                        hs.into_iter().map(|h| h.join().unwrap_or(0.0)).collect()
-                    });
-                    times.iter().sum::<f64>() / times.len().max(1) as f64
+                    s.spawn(move || {
+                        let t0 = Instant::now();
+                        std::hint::black_box(SumPowers::new(n).finish());
+                        t0.elapsed().as_secs_f64()
+                    })
                 })
-                .collect::<Vec<f64>>()
-        })
-        .map(median)
-        .collect()
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap_or(0.0)).collect()
+        });
+        times.iter().sum::<f64>() / times.len().max(1) as f64
+    };
+    let mut per_k: Vec<Vec<f64>> = vec![Vec::new(); cores as usize];
+    for _ in 0..5 {
+        for k in 1..=cores {
+            per_k[k as usize - 1].push(once(k));
+        }
+    }
+    per_k.into_iter().map(median).collect()
 }
 
 /// Per-download overhead (µs) and ns per byte on loopback, fitted over the lab's six images
@@ -426,7 +427,7 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     let batch = pick(|s| s.2);
     let (handoff, slack) = wake_latency_us();
     eprintln!("  {cores} cores at once …");
-    let eff = efficiency(&parallel_times(cores, 3000));
+    let eff = efficiency(&parallel_times(cores, 4000));
     eprintln!("  downloads …");
     let (io_overhead, io_ns_per_byte) = io_costs()?;
 

@@ -136,14 +136,15 @@ pub fn median(v: &mut [f64]) -> f64 {
 
 /// `(bytecode_ns, op_ns, lock_ns)` from the µs per update of the three counter styles.
 ///
-/// The thread program's updates are plain = 4 bytecodes + load + store (3 ops, 6 bytecodes'
-/// worth with the load and store), call inside = 4 ops and the same bytecodes, locked = 6 ops,
-/// the same bytecodes and 2 lock ops; check points are free. Three equations, three unknowns.
+/// In the thread program a run of bytecodes costs one dispatch (`op_ns`) plus its bytecodes, a
+/// load or a store one bytecode, a lock op `lock_ns`, a check point nothing. So plain = 6
+/// bytecodes + 1 dispatch, call inside = 6 bytecodes + 2 dispatches (the second run of
+/// bytecodes is the call), locked = call inside + 2 lock ops: three equations, three unknowns.
 pub fn fit_counter(us_per_update: [f64; 3]) -> (f64, f64, f64) {
     let [plain, in_call, locked] = us_per_update.map(|us| us * 1000.0);
     let op = (in_call - plain).max(0.0);
-    let bytecode = ((plain - 3.0 * op) / 6.0).max(0.1);
-    let lock = ((locked - 6.0 * op - 6.0 * bytecode) / 2.0).max(0.0);
+    let bytecode = ((plain - op) / 6.0).max(0.1);
+    let lock = ((locked - in_call) / 2.0).max(0.0);
     (bytecode, op, lock)
 }
 
@@ -198,9 +199,9 @@ mod tests {
     #[test]
     fn the_counter_fit_inverts_the_cost_model() {
         let (b, o, l) = (7.0, 3.0, 11.0);
-        let plain = (3.0 * o + 6.0 * b) / 1000.0;
-        let in_call = (4.0 * o + 6.0 * b) / 1000.0;
-        let locked = (6.0 * o + 6.0 * b + 2.0 * l) / 1000.0;
+        let plain = (o + 6.0 * b) / 1000.0;
+        let in_call = (2.0 * o + 6.0 * b) / 1000.0;
+        let locked = (2.0 * o + 6.0 * b + 2.0 * l) / 1000.0;
         let (fb, fo, fl) = fit_counter([plain, in_call, locked]);
         assert!((fb - b).abs() < 1e-9 && (fo - o).abs() < 1e-9 && (fl - l).abs() < 1e-9);
     }

@@ -150,13 +150,14 @@ impl Tables {
         (k as u32).clamp(1, max.max(1))
     }
 
-    /// Cost of one op other than a step, ns (check points are free: CPython's eval breaker is
-    /// one load inside the jump it checks at).
+    /// Cost of one op other than a step, ns: a run of bytecodes is one dispatch plus its
+    /// bytecodes, a load or a store one bytecode, a lock op the lock's cost; check points are
+    /// free (CPython's eval breaker is one load inside the jump it checks at).
     pub fn op(&self, op: &Op) -> u64 {
         let v = match op {
             Op::Bytecodes(n) => self.op_ns + f64::from(*n) * self.bytecode_ns,
-            Op::Load | Op::Store => self.op_ns + self.bytecode_ns,
-            Op::TryLock | Op::Unlock => self.op_ns + self.lock_ns * self.slower,
+            Op::Load | Op::Store => self.bytecode_ns,
+            Op::TryLock | Op::Unlock => self.lock_ns * self.slower,
             Op::PowStep { i } => return self.steps(*i, i + 1),
             _ => 0.0,
         };

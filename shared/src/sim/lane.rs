@@ -390,8 +390,13 @@ impl Engine<'_> {
                     _ => return,
                 };
                 self.lanes[l].status = Status::Run;
-                self.show(l);
-                if after == After::Continue || self.take(l) {
+                // Straight back to waiting for the GIL: one span, not two.
+                if after == After::Take {
+                    if self.take(l) {
+                        self.drive(l);
+                    }
+                } else {
+                    self.show(l);
                     self.drive(l);
                 }
             }

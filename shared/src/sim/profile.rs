@@ -91,9 +91,10 @@ pub struct Costs {
     /// the simulator interpolates on a log-log scale, beyond the last it extends the last
     /// slope.
     pub step_ns: Vec<StepPoint>,
-    /// One bytecode of the counter loop, ns.
+    /// One bytecode of the counter loop (a load or a store of the counter is one), ns.
     pub bytecode_ns: f64,
-    /// Overhead of any other op of the counter loop (a load, a store, a call), ns.
+    /// Dispatching one run of bytecodes (the second run of `counter += one()` is the call),
+    /// ns.
     pub op_ns: f64,
     /// Taking or releasing an uncontended lock, ns.
     pub lock_ns: f64,
