@@ -134,12 +134,10 @@ fn thread_start_us() -> f64 {
     )
 }
 
-/// One worker process started, told to run `batches` one-task batches, and stopped:
-/// (parent's `spawn`, spawn → ready, per batch round trip, exit → reaped), µs.
-fn worker_costs(exe: &Path, batches: u32) -> anyhow::Result<(f64, f64, f64, f64)> {
-    let tasks: Vec<(u32, Task)> = (0..batches)
-        .map(|k| (k, Task::SumPowers { n: 0 }))
-        .collect();
+/// One worker process started, told to run `batches` one-task batches of `sum_powers(n)`, and
+/// stopped: (parent's `spawn`, spawn → ready, each batch's round trip, exit → reaped), µs.
+fn worker_costs(exe: &Path, batches: u32, n: u32) -> anyhow::Result<(f64, f64, Vec<f64>, f64)> {
+    let tasks: Vec<(u32, Task)> = (0..batches).map(|k| (k, Task::SumPowers { n })).collect();
     let init = serde_json::to_string(&ToWorker::Init {
         lane: 0,
         epoch_ns: crate::clock::monotonic_ns(),
@@ -186,7 +184,20 @@ fn worker_costs(exe: &Path, batches: u32) -> anyhow::Result<(f64, f64, f64, f64)
     for _ in lines {}
     child.wait()?;
     let exit = us(t2.elapsed());
-    Ok((parent, ready, median(rounds), exit))
+    Ok((parent, ready, rounds, exit))
+}
+
+/// How much longer a fresh worker's first `sum_powers(n)` takes than its later ones, µs: the
+/// median over a few fresh workers of (first round trip − median of the later ones).
+fn first_task_us(exe: &Path, n: u32) -> anyhow::Result<f64> {
+    let mut extra = Vec::new();
+    for _ in 0..5 {
+        let (_, _, rounds, _) = worker_costs(exe, 4, n)?;
+        if let Some((first, later)) = rounds.split_first() {
+            extra.push(first - median(later.to_vec()));
+        }
+    }
+    Ok(median(extra).max(0.0))
 }
 
 /// Median delay from signalling a condition variable to the waiting thread running, and
@@ -366,6 +377,7 @@ fn python_costs(cores: u32, date: &str, platform: &str) -> anyhow::Result<Costs>
         },
         batch_us: py.pool_task_us,
         result_us: py.result_us,
+        first_task_us: 0.0,
         efficiency: efficiency(&py.efficiency_s),
     })
 }
@@ -416,7 +428,8 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the gil-lab executable")?;
     let mut starts = Vec::new();
     for _ in 0..9 {
-        starts.push(worker_costs(&exe, 20)?);
+        let (parent, ready, rounds, exit) = worker_costs(&exe, 20, 0)?;
+        starts.push((parent, ready, median(rounds), exit));
     }
     let pick = |f: fn(&(f64, f64, f64, f64)) -> f64| median(starts.iter().map(f).collect());
     let start = StartCost {
@@ -425,6 +438,7 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         exit_us: pick(|s| s.3),
     };
     let batch = pick(|s| s.2);
+    let first_task = first_task_us(&exe, 3000)?;
     let (handoff, slack) = wake_latency_us();
     eprintln!("  {cores} cores at once …");
     let eff = efficiency(&parallel_times(cores, 4000));
@@ -458,6 +472,7 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         batch_us: batch,
         // Sending a result is part of the batch round trip natively.
         result_us: 0.0,
+        first_task_us: first_task,
         efficiency: eff,
     };
     let cpython = if args.python {
@@ -496,7 +511,7 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         "  counter: {bytecode_ns:.2} ns per bytecode, {op_ns:.2} ns per op, {lock_ns:.2} ns per lock op"
     );
     println!(
-        "  thread start {thread_start:.0} µs; worker process: parent {:.0} µs, start {:.0} µs, exit {:.0} µs; batch round trip {batch:.0} µs",
+        "  thread start {thread_start:.0} µs; worker process: parent {:.0} µs, start {:.0} µs, exit {:.0} µs; batch round trip {batch:.0} µs; first sum_powers(3000) in a fresh worker {first_task:.0} µs slower",
         start.parent_us, start.child_us, start.exit_us
     );
     println!("  GIL hand-off {handoff:.0} µs, timer slack {slack:.0} µs");

@@ -61,6 +61,8 @@ pub struct Tables {
     pub batch: u64,
     /// Sending one result back, ns.
     pub result: u64,
+    /// A fresh worker process's first `sum_powers`, extra, ns.
+    pub first_task: u64,
     /// From a release to the signalled thread running, ns.
     pub handoff: u64,
     /// Lateness of timed waits, ns.
@@ -119,6 +121,7 @@ impl Tables {
             pool_setup: ns(method(&c.pool_setup_us, r.start_method)),
             batch: ns(c.batch_us),
             result: ns(c.result_us),
+            first_task: ns(c.first_task_us * slower),
             handoff: ns(profile.handoff_us),
             timer_slack: ns(profile.timer_slack_us),
             quantum: ns(profile.quantum_us).max(1000),

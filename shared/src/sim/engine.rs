@@ -177,6 +177,8 @@ pub struct SimLane {
     pub signalled: bool,
     /// Back from a blocking call: the call's own cost is due once it holds the GIL again.
     pub returning: bool,
+    /// Its first `sum_powers` has begun (a fresh process pays a warm-up on it).
+    pub warm: bool,
     /// Its stage.
     pub stage: usize,
     /// From its stage's start to its own start, ns.

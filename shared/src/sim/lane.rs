@@ -56,7 +56,10 @@ impl Engine<'_> {
                 | Op::Store
                 | Op::TryLock
                 | Op::Unlock => {
-                    let work = self.t.op(&op);
+                    let mut work = self.t.op(&op);
+                    if matches!(op, Op::PowStep { i: 0 }) {
+                        work += self.warm_up(l);
+                    }
                     self.begin_job(l, JobKind::Op(op), work);
                     return;
                 }
@@ -94,6 +97,17 @@ impl Engine<'_> {
         true
     }
 
+    /// The extra cost of a fresh worker process's first `sum_powers` (its heap and caches are
+    /// cold; measured by `gil-lab calibrate`), once per process lane, ns; 0 after that and
+    /// for threads, whose process is already warm.
+    fn warm_up(&mut self, l: usize) -> u64 {
+        let lane = &mut self.lanes[l];
+        if lane.role != Role::Process || std::mem::replace(&mut lane.warm, true) {
+            return 0;
+        }
+        self.t.first_task
+    }
+
     /// When the lane stands before a run of identical units, starts them as one job up to
     /// the first check point at which it could lose the GIL; `true` if it did.
     fn plan_run(&mut self, l: usize) -> bool {
@@ -108,6 +122,13 @@ impl Engine<'_> {
         let drop_now = gil.drop_requested() && gil.holder() == Some(l as u32);
         match run {
             RunAhead::Pow { i, n } => {
+                if i == 0 {
+                    let extra = self.warm_up(l);
+                    if extra > 0 {
+                        self.begin_job(l, JobKind::Overhead, extra);
+                        return true;
+                    }
+                }
                 let steps = if drop_now { 1 } else { n - i };
                 let work = self.t.steps(i, i + steps);
                 self.begin_job(

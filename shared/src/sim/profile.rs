@@ -114,6 +114,11 @@ pub struct Costs {
     pub batch_us: f64,
     /// A process sending one task's result back, µs.
     pub result_us: f64,
+    /// How much longer a fresh worker process's first `sum_powers` takes than its later ones,
+    /// µs: its heap and caches are still cold. Measured with the lab's own worker; 0 where
+    /// not measured (CPython's forked workers start from their parent's warm heap).
+    #[serde(default)]
+    pub first_task_us: f64,
     /// Speed of one core when `k` cores are busy, for k = 1, 2, …: `efficiency[k-1]` (1.0 =
     /// alone). Beyond the last entry the last value holds.
     pub efficiency: Vec<f64>,
@@ -255,6 +260,7 @@ impl Profile {
             },
             batch_us: 100.0,
             result_us: 20.0,
+            first_task_us: 0.0,
             efficiency: vec![1.0],
         };
         Profile {
@@ -307,6 +313,7 @@ impl Costs {
             ("thread_start_us", self.thread_start_us),
             ("batch_us", self.batch_us),
             ("result_us", self.result_us),
+            ("first_task_us", self.first_task_us),
         ] {
             check_cost(&name(f), v)?;
         }

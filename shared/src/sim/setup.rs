@@ -87,6 +87,7 @@ impl Engine<'_> {
             register: 0,
             signalled: false,
             returning: false,
+            warm: false,
             stage: b.stage,
             start_at: b.start_at,
             starting_from: b.starting_from,

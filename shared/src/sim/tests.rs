@@ -356,3 +356,26 @@ fn bad_options_are_input_errors() {
     .expect_err("too many cores");
     assert!(e.to_string().starts_with("cores = 1000"), "{e}");
 }
+
+#[test]
+fn a_fresh_process_pays_its_warm_up_once_and_threads_never() {
+    let o = || Overrides {
+        workers: Some(2),
+        tasks: Some(4),
+        ..n(100)
+    };
+    let cold = {
+        let mut p = flat();
+        p.native.first_task_us = 3_000.0;
+        p
+    };
+    // Two processes on two cores, two tasks each: each pays 3 ms once, at the same time.
+    let warm_p = sim("cpu-processes", o(), 2, &flat());
+    let cold_p = sim("cpu-processes", o(), 2, &cold);
+    let extra = cold_p.wall_us - warm_p.wall_us;
+    assert!((2_900..3_100).contains(&extra), "{extra} µs");
+    // Threads share their process's warm heap.
+    let warm_t = sim("cpu-threads-free", o(), 2, &flat());
+    let cold_t = sim("cpu-threads-free", o(), 2, &cold);
+    assert_eq!(cold_t.wall_us, warm_t.wall_us);
+}
