@@ -1,6 +1,6 @@
 //! Bad input, table-driven (issue 7): every row must exit with status 2 and a first error line
 //! naming the field and what is allowed, with no panic and before any work starts. A new
-//! subcommand (`simulate`) adds its rows to `ROWS`.
+//! subcommand adds its rows to `ROWS` (simulate's are at the end).
 
 use crate::util::run;
 
@@ -272,6 +272,47 @@ const ROWS: &[(&[&str], &[&str])] = &[
     (
         &["serve", "--root", "/nonexistent-gil-lab"],
         &["root = /nonexistent-gil-lab", "does not exist"],
+    ),
+    // simulate: the machine it models.
+    (
+        &["simulate", "cpu-pool", "--cores", "0"],
+        &["cores = 0", "1..=256"],
+    ),
+    (
+        &["simulate", "cpu-pool", "--cores", "257"],
+        &["cores = 257", "1..=256"],
+    ),
+    (
+        &["simulate", "cpu-pool", "--cores", "-1"],
+        &["cores = -1", "1..=256"],
+    ),
+    (
+        &["simulate", "cpu-pool", "--cores", "x"],
+        &["cores = \"x\"", "1..=256"],
+    ),
+    (
+        &["simulate", "cpu-threads", "--python", "2.7"],
+        &["python = 2.7", "3.11, 3.12, 3.13t or 3.14t"],
+    ),
+    (
+        &["simulate", "cpu-processes", "--start-method", "thread"],
+        &["start-method = thread", "fork, spawn or forkserver"],
+    ),
+    (
+        &["simulate", "cpu-threads", "--seed", "-1"],
+        &["seed = -1", "0..="],
+    ),
+    (
+        &["simulate", "cpu-threads", "--pace", "fast"],
+        &["pace = fast", "native or cpython"],
+    ),
+    (
+        &["simulate", "cpu-threads", "--n", "-5"],
+        &["n = -5", "0..=50000"],
+    ),
+    (
+        &["simulate", "cpu-threads", "--width", "5"],
+        &["width = 5", "40..=400"],
     ),
 ];
 
