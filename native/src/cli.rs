@@ -229,22 +229,9 @@ pub struct RunArgs {
     /// Folder for downloaded files (default: a fresh temporary folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write the report as JSON to this file, or `-` for standard output (then the chart and
-    /// summary go to standard error).
-    #[arg(long)]
-    pub json: Option<String>,
-    /// Write the timeline as SVG.
-    #[arg(long)]
-    pub svg: Option<PathBuf>,
-    /// Write a standalone HTML report.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
-    /// Write the run as a Chrome Trace Event file (opens in Perfetto, ui.perfetto.dev).
-    #[arg(long)]
-    pub trace: Option<PathBuf>,
-    /// Terminal chart width in columns (40..=400; default: fit the terminal).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("width", (40, 400)))]
-    pub width: Option<u64>,
+    /// Where the report goes.
+    #[command(flatten)]
+    pub output: crate::outputs::OutputArgs,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

@@ -25,6 +25,7 @@ mod http;
 mod image_server;
 mod live;
 mod meter;
+mod outputs;
 mod process;
 mod run;
 mod shared_value;

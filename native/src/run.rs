@@ -1,7 +1,7 @@
 //! `gil-lab run`: validate, start what the scenario needs (the image server), run it on OS
 //! threads and processes, then draw and save the report.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,17 +13,16 @@ use gil_lab::platform::StdSpawner;
 use gil_lab::runner::{self, Backends};
 use gil_lab::scenario::{self, Model, Overrides, Params, Scenario, Workload};
 use gil_lab::trace::{Machine, RunReport, TraceSink};
-use gil_lab::view;
 
 use crate::baseline;
 use crate::cli::{ParamArgs, RunArgs};
 use crate::clock::MonoClock;
 use crate::download::{DownloadLimits, NativeIo};
 use crate::error::{UsageError, usage};
-use crate::files::{check_output, write_output};
 use crate::image_server::{ImageServer, ServerConfig};
 use crate::live::Progress;
 use crate::meter::NativeMeter;
+use crate::outputs::OutputArgs;
 use crate::process::NativeProcesses;
 use crate::stop;
 
@@ -184,21 +183,7 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     // Check output paths before spending minutes on the run.
-    let json_path = args
-        .json
-        .as_deref()
-        .filter(|j| *j != "-")
-        .map(PathBuf::from);
-    for (flag, p) in [
-        ("json", &json_path),
-        ("svg", &args.svg),
-        ("html", &args.html),
-        ("trace", &args.trace),
-    ] {
-        if let Some(p) = p {
-            check_output(flag, p)?;
-        }
-    }
+    args.output.check()?;
     let bar_tasks = match params.model {
         Model::Race { workers, .. } => workers * runner::RACE_CASES,
         Model::Convoy { cpu_threads, .. } => cpu_threads + 2,
@@ -215,30 +200,8 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
     progress.finish();
     let report = report?;
 
-    let json_to_stdout = args.json.as_deref() == Some("-");
-    let mut chart_out: Box<dyn Write> = if json_to_stdout {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
-    let is_tty = if json_to_stdout {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    let color = is_tty && std::env::var_os("NO_COLOR").is_none();
-    let width = args
-        .width
-        .map(|w| w as usize)
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-        .unwrap_or(100)
-        .clamp(40, 400);
-    writeln!(
-        chart_out,
-        "{}",
-        view::terminal(&report, width.saturating_sub(16), color)
-    )?;
-    writeln!(chart_out, "{}", view::text_summary(&report))?;
+    let (mut chart_out, color, width) = args.output.chart();
+    OutputArgs::write_chart(&mut chart_out, &report, color, width)?;
     if report.baseline_wall_us.is_none()
         && let Some(base) = scenario.baseline
     {
@@ -248,25 +211,7 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
         )?;
     }
 
-    if args.json.as_deref() == Some("-") {
-        println!("{}", report.to_json());
-    }
-    if let Some(p) = &json_path {
-        write_output("json", p, report.to_json().as_bytes())?;
-    }
-    if let Some(p) = &args.svg {
-        write_output("svg", p, view::layout(&report).to_svg().as_bytes())?;
-    }
-    if let Some(p) = &args.html {
-        write_output("html", p, view::html_page(&report).as_bytes())?;
-    }
-    if let Some(p) = &args.trace {
-        write_output(
-            "trace",
-            p,
-            gil_lab::export::chrome_trace(&report).as_bytes(),
-        )?;
-    }
+    args.output.write_files(&report)?;
     if opts.stop.load(Ordering::Relaxed) {
         return Err(crate::error::Interrupted.into());
     }

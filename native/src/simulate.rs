@@ -2,8 +2,8 @@
 //! like `run`; with `--compare` the real thing runs too (the lab's own run at native pace,
 //! CPython's program at CPython's pace) and the two are printed side by side.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::Context;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::calibrate::load;
 use crate::cli::{ParamArgs, ranged};
 use crate::error::{UsageError, usage};
-use crate::files::{check_output, write_output};
+use crate::outputs::OutputArgs;
 use crate::run;
 
 const PYTHON_SCENARIO: &str = include_str!("../python/scenario.py");
@@ -52,21 +52,9 @@ pub struct SimulateArgs {
     /// Also run it for real and print measured against simulated.
     #[arg(long)]
     pub compare: bool,
-    /// Write the report as JSON to this file, or `-` for standard output.
-    #[arg(long)]
-    pub json: Option<String>,
-    /// Write the timeline as SVG.
-    #[arg(long)]
-    pub svg: Option<PathBuf>,
-    /// Write a standalone HTML report.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
-    /// Write the timeline as Chrome Trace Event JSON (opens in Perfetto).
-    #[arg(long)]
-    pub trace: Option<PathBuf>,
-    /// Terminal chart width in columns (40..=400; default: fit the terminal).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("width", (40, 400)))]
-    pub width: Option<u64>,
+    /// Where the report goes.
+    #[command(flatten)]
+    pub output: crate::outputs::OutputArgs,
     /// No progress bar for the real run of `--compare`.
     #[arg(long, short)]
     pub quiet: bool,
@@ -201,21 +189,7 @@ fn comparison(measured: (u64, u64, Option<u64>), sim: &RunReport, what: &str) ->
 pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
     let (scenario, params) = run::prepare(&args.scenario, &args.params)?;
     let opts = options(&args)?;
-    let json_path = args
-        .json
-        .as_deref()
-        .filter(|j| *j != "-")
-        .map(PathBuf::from);
-    for (flag, p) in [
-        ("json", &json_path),
-        ("svg", &args.svg),
-        ("html", &args.html),
-        ("trace", &args.trace),
-    ] {
-        if let Some(p) = p {
-            check_output(flag, p)?;
-        }
-    }
+    args.output.check()?;
     let (profile, from) = load(args.profile.as_deref())?;
     let t0 = std::time::Instant::now();
     let report = simulate(scenario.name, &params, &opts, &profile).map_err(|e| match e {
@@ -224,35 +198,13 @@ pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
     })?;
     let took = t0.elapsed();
 
-    let json_to_stdout = args.json.as_deref() == Some("-");
-    let mut out: Box<dyn Write> = if json_to_stdout {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(std::io::stdout())
-    };
-    let is_tty = if json_to_stdout {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    let color = is_tty && std::env::var_os("NO_COLOR").is_none();
-    let width = args
-        .width
-        .map(|w| w as usize)
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-        .unwrap_or(100)
-        .clamp(40, 400);
+    let (mut out, color, width) = args.output.chart();
     writeln!(
         out,
         "simulated in {:.1} ms with the profile from {from}",
         took.as_secs_f64() * 1e3
     )?;
-    writeln!(
-        out,
-        "{}",
-        view::terminal(&report, width.saturating_sub(16), color)
-    )?;
-    writeln!(out, "{}", view::text_summary(&report))?;
+    OutputArgs::write_chart(&mut out, &report, color, width)?;
 
     if args.compare {
         let pace = opts.pace;
@@ -300,23 +252,5 @@ pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
         write!(out, "{}", comparison(measured, &report, what))?;
     }
 
-    match args.json.as_deref() {
-        Some("-") => println!("{}", report.to_json()),
-        Some(path) => write_output("json", Path::new(path), report.to_json().as_bytes())?,
-        None => {}
-    }
-    if let Some(p) = &args.svg {
-        write_output("svg", p, view::layout(&report).to_svg().as_bytes())?;
-    }
-    if let Some(p) = &args.html {
-        write_output("html", p, view::html_page(&report).as_bytes())?;
-    }
-    if let Some(p) = &args.trace {
-        write_output(
-            "trace",
-            p,
-            gil_lab::export::chrome_trace(&report).as_bytes(),
-        )?;
-    }
-    Ok(())
+    args.output.write_files(&report)
 }

@@ -1,0 +1,112 @@
+//! The report's outputs that `run` and `simulate` share: `--json`, `--svg`, `--html`,
+//! `--trace` and the terminal chart's `--width`. Paths are checked before any work starts (a
+//! run may take minutes), and files are written atomically (`files::write_output`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use gil_lab::trace::RunReport;
+use gil_lab::view;
+
+use crate::cli::ranged;
+use crate::files::{check_output, write_output};
+
+/// Where the report goes.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the report as JSON to this file, or `-` for standard output (then the chart and
+    /// summary go to standard error).
+    #[arg(long)]
+    pub json: Option<String>,
+    /// Write the timeline as SVG.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Write a standalone HTML report.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the run as a Chrome Trace Event file (opens in Perfetto, ui.perfetto.dev).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Terminal chart width in columns (40..=400; default: fit the terminal).
+    #[arg(long, allow_negative_numbers = true, value_parser = ranged("width", (40, 400)))]
+    pub width: Option<u64>,
+}
+
+impl OutputArgs {
+    fn json_to_stdout(&self) -> bool {
+        self.json.as_deref() == Some("-")
+    }
+
+    fn json_path(&self) -> Option<&Path> {
+        self.json.as_deref().filter(|j| *j != "-").map(Path::new)
+    }
+
+    /// Refuses an output path that cannot be written, naming its flag.
+    pub fn check(&self) -> anyhow::Result<()> {
+        for (flag, p) in [
+            ("json", self.json_path()),
+            ("svg", self.svg.as_deref()),
+            ("html", self.html.as_deref()),
+            ("trace", self.trace.as_deref()),
+        ] {
+            if let Some(p) = p {
+                check_output(flag, p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where the chart and summary go (standard error when the JSON takes standard output),
+    /// whether to colour them, and the chart's width.
+    pub fn chart(&self) -> (Box<dyn Write>, bool, usize) {
+        let (out, is_tty): (Box<dyn Write>, bool) = if self.json_to_stdout() {
+            (Box::new(std::io::stderr()), std::io::stderr().is_terminal())
+        } else {
+            (Box::new(std::io::stdout()), std::io::stdout().is_terminal())
+        };
+        let color = is_tty && std::env::var_os("NO_COLOR").is_none();
+        let width = self
+            .width
+            .map(|w| w as usize)
+            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+            .unwrap_or(100)
+            .clamp(40, 400);
+        (out, color, width)
+    }
+
+    /// Writes the chart and the `%%time`-style summary to `out`.
+    pub fn write_chart(
+        out: &mut dyn Write,
+        report: &RunReport,
+        color: bool,
+        width: usize,
+    ) -> std::io::Result<()> {
+        writeln!(
+            out,
+            "{}",
+            view::terminal(report, width.saturating_sub(16), color)
+        )?;
+        writeln!(out, "{}", view::text_summary(report))
+    }
+
+    /// Writes every file asked for (and the JSON to standard output for `--json -`).
+    pub fn write_files(&self, report: &RunReport) -> anyhow::Result<()> {
+        if self.json_to_stdout() {
+            println!("{}", report.to_json());
+        }
+        if let Some(p) = self.json_path() {
+            write_output("json", p, report.to_json().as_bytes())?;
+        }
+        if let Some(p) = &self.svg {
+            write_output("svg", p, view::layout(report).to_svg().as_bytes())?;
+        }
+        if let Some(p) = &self.html {
+            write_output("html", p, view::html_page(report).as_bytes())?;
+        }
+        if let Some(p) = &self.trace {
+            write_output("trace", p, gil_lab::export::chrome_trace(report).as_bytes())?;
+        }
+        Ok(())
+    }
+}
