@@ -314,16 +314,7 @@ fn lint() -> Result<()> {
     ]);
     run(c)?;
     ensure_toolchains()?;
-    let mut c = clean("rustup");
-    c.args([
-        "run",
-        "stable",
-        "cargo",
-        "clippy",
-        "--target",
-        TARGET,
-        "--target-dir",
-        "target/web-check",
+    wasm_clippy(&[
         "-p",
         "gil-lab",
         "-p",
@@ -332,12 +323,13 @@ fn lint() -> Result<()> {
         "gil-lab-web",
         "-p",
         "gil-lab-engine",
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    run(c)?;
+    ])?;
     // The lesson page is the same crate built with one more feature: lint that build too.
+    wasm_clippy(&["-p", "gil-lab-web", "--features", "lesson-page"])
+}
+
+/// `cargo clippy` for wasm32 on `selection` (packages and features), warnings denied.
+fn wasm_clippy(selection: &[&str]) -> Result<()> {
     let mut c = clean("rustup");
     c.args([
         "run",
@@ -348,14 +340,9 @@ fn lint() -> Result<()> {
         TARGET,
         "--target-dir",
         "target/web-check",
-        "-p",
-        "gil-lab-web",
-        "--features",
-        "lesson-page",
-        "--",
-        "-D",
-        "warnings",
     ]);
+    c.args(selection);
+    c.args(["--", "-D", "warnings"]);
     run(c)
 }
 
