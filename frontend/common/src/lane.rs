@@ -17,9 +17,7 @@
 //! past that moment. No timer is involved, so switch intervals far below the browser's timer
 //! resolution are honoured.
 
-use std::hint::black_box;
-
-use gil_lab::exec::{Blocking, Op, Recorder, ThreadProgram, Work, interpreter_work};
+use gil_lab::exec::{Blocking, Op, Recorder, ThreadProgram, Work};
 use gil_lab::gil::{GilMachine, Take};
 use gil_lab::platform::Clock;
 use gil_lab::trace::{SpanBuffer, SpanState};
@@ -249,19 +247,14 @@ impl LaneCore {
                     }
                 }
             }
-            Op::Bytecodes(n) => {
-                black_box(interpreter_work(n));
+            op @ (Op::Bytecodes(_) | Op::Load | Op::Store | Op::TryLock | Op::Unlock) => {
+                if let Some(got) = self
+                    .work
+                    .counter_op(&op, &*self.counter, &mut self.register)
+                {
+                    self.program.lock_result(got);
+                }
             }
-            Op::Load => self.register = self.counter.load(),
-            Op::Store => {
-                self.counter.store(self.register + 1);
-                self.work.counted();
-            }
-            Op::TryLock => {
-                let got = self.counter.try_lock();
-                self.program.lock_result(got);
-            }
-            Op::Unlock => self.counter.unlock(),
             Op::Block(b) => match b {
                 Blocking::Download(spec) => {
                     self.waiting = Waiting::Blocked;

@@ -62,6 +62,25 @@ pub fn now_ms() -> f64 {
     START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
+/// A download's result as the host's JavaScript reports it (flat arguments cross the
+/// wasm-bindgen boundary cheaply), for whichever engine asked.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn download_result(
+    ok: bool,
+    file: String,
+    bytes: f64,
+    error: String,
+) -> Result<gil_lab::workload::DownloadOutput, String> {
+    if ok {
+        Ok(gil_lab::workload::DownloadOutput {
+            file,
+            bytes: bytes as u64,
+        })
+    } else {
+        Err(error)
+    }
+}
+
 /// One `sum_powers(n)` call advanced in time slices: the host warms the engine up with it, and
 /// the benchmark times the wasm kernel with it.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]

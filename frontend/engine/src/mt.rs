@@ -370,15 +370,7 @@ pub fn mt_io_done(id: u32, ok: bool, file: String, bytes: f64, error: String) {
     let Some(run) = lock(&CURRENT).clone() else {
         return;
     };
-    let r = if ok {
-        Ok(DownloadOutput {
-            file,
-            bytes: bytes as u64,
-        })
-    } else {
-        Err(error)
-    };
-    lock(&run.io.results).insert(id, r);
+    lock(&run.io.results).insert(id, crate::download_result(ok, file, bytes, error));
     run.io.ready.notify_all();
 }
 

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 
 use gil_lab::platform::Clock;
-use gil_lab::workload::{CounterCell, DownloadOutput};
+use gil_lab::workload::CounterCell;
 use gil_lab_browser::host::{HostCore, HostOut};
 use gil_lab_browser::lane::LaneCore;
 use gil_lab_browser::protocol::{
@@ -141,15 +141,8 @@ impl LaneRun {
 
     /// The download of the last `download` step ended.
     pub fn downloaded(&mut self, ok: bool, file: String, bytes: f64, error: String) {
-        let r = if ok {
-            Ok(DownloadOutput {
-                file,
-                bytes: bytes as u64,
-            })
-        } else {
-            Err(error)
-        };
-        self.core.downloaded(r);
+        self.core
+            .downloaded(crate::download_result(ok, file, bytes, error));
     }
 
     /// The timer of the last `sleep` step fired.

@@ -132,16 +132,11 @@ impl<'a> PyThread<'a> {
                         }
                     }
                 }
-                Op::Bytecodes(n) => {
-                    black_box(interpreter_work(n));
+                op @ (Op::Bytecodes(_) | Op::Load | Op::Store | Op::TryLock | Op::Unlock) => {
+                    if let Some(got) = self.work.counter_op(&op, self.counter, &mut self.register) {
+                        program.lock_result(got);
+                    }
                 }
-                Op::Load => self.register = self.counter.load(),
-                Op::Store => {
-                    self.counter.store(self.register + 1);
-                    self.work.counted();
-                }
-                Op::TryLock => program.lock_result(self.counter.try_lock()),
-                Op::Unlock => self.counter.unlock(),
                 Op::Block(b) => match b {
                     Blocking::Download(spec) => {
                         let r = self.env.io.download(&spec);

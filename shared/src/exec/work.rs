@@ -5,7 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::workload::{DownloadOutput, SumPowers, Task, TaskOutcome};
+use std::hint::black_box;
+
+use super::program::Op;
+use super::pythread::interpreter_work;
+use crate::workload::{CounterCell, DownloadOutput, SumPowers, Task, TaskOutcome};
 
 #[derive(Debug)]
 enum State {
@@ -56,6 +60,32 @@ impl Work {
                 _ => 0,
             };
             return Some((*id, u64::from(sp.done()), n));
+        }
+        None
+    }
+
+    /// Carries out one of the counter loop's ops that need no GIL decision — a run of
+    /// bytecodes, a load or store of the shared `counter` (the thread's `register` holds what
+    /// it loaded), taking or releasing the lock — for every driver alike. Returns whether the
+    /// lock was taken for `Op::TryLock`, `None` otherwise (other ops are the driver's).
+    pub fn counter_op(
+        &mut self,
+        op: &Op,
+        counter: &dyn CounterCell,
+        register: &mut u64,
+    ) -> Option<bool> {
+        match op {
+            Op::Bytecodes(n) => {
+                black_box(interpreter_work(*n));
+            }
+            Op::Load => *register = counter.load(),
+            Op::Store => {
+                counter.store(*register + 1);
+                self.counted();
+            }
+            Op::TryLock => return Some(counter.try_lock()),
+            Op::Unlock => counter.unlock(),
+            _ => {}
         }
         None
     }
