@@ -64,6 +64,103 @@ fn estimate_words(r: &RunReport) -> Option<&'static str> {
     }
 }
 
+thread_local! {
+    static WARM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Once per page, soon after it starts: lays out a tiny report and throws it away. The first
+/// layout a page runs costs several times a later one (the browser compiles and optimises the
+/// drawing code on first use); paying that while the page is idle keeps the first real picture
+/// (a run's, or an opened report's) from blocking the page for it.
+fn warm_up_once() {
+    if WARM.with(|w| w.replace(true)) {
+        return;
+    }
+    warm_up_step(0);
+}
+
+/// One of [`WARM_STEPS`] small pieces of the warm-up, [`WARM_GAP_MS`] apart: each stays far
+/// under a long task, and the browser optimises the code in the background between them.
+fn warm_up_step(k: u32) {
+    set_timeout(
+        move || {
+            let Some(r) = warm_up_report() else { return };
+            let end = r.wall_us;
+            let _ = view::layout(&r).to_svg().len()
+                + view::layout_window(&r, end / 3, end / 2).to_svg().len()
+                + view::overview(&r).to_svg().len()
+                + view::text_summary(&r).len();
+            if k + 1 < WARM_STEPS {
+                warm_up_step(k + 1);
+            }
+        },
+        Duration::from_millis(if k == 0 { 400 } else { WARM_GAP_MS }),
+    );
+}
+
+/// Pieces of the warm-up.
+const WARM_STEPS: u32 = 6;
+/// Time between two pieces, ms.
+const WARM_GAP_MS: u64 = 120;
+
+/// Eight threads taking turns on a classic GIL in 50 µs slices for 0.2 s: every part of the
+/// picture is drawn for it, exact bars and GIL turns as well as the slices that share a pixel.
+fn warm_up_report() -> Option<RunReport> {
+    use gil_lab::trace::{GilEvent, Lane, LaneKind, Machine, Span, SpanState};
+    const LANES: u32 = 8;
+    const TURNS: u64 = 4_000;
+    let sc = gil_lab::scenario::find("cpu-threads")?;
+    let mut r = RunReport::new(
+        sc.name,
+        sc.defaults(),
+        Machine {
+            cores: 2,
+            platform: "warm-up".into(),
+            core_source: "estimated".into(),
+        },
+    );
+    r.wall_us = TURNS * 50;
+    r.lanes = (0..LANES)
+        .map(|id| Lane {
+            id,
+            label: format!("Thread-{}", id + 1),
+            kind: LaneKind::Thread,
+            group: None,
+        })
+        .collect();
+    for k in 0..TURNS {
+        let run = (k % u64::from(LANES)) as u32;
+        let (a, b) = (k * 50, k * 50 + 50);
+        for lane in 0..LANES {
+            let state = if lane == run {
+                SpanState::Running
+            } else {
+                SpanState::GilWait
+            };
+            if lane == run || k % 16 == 0 {
+                r.spans.push(Span {
+                    lane,
+                    task: Some(lane),
+                    state,
+                    start_us: a,
+                    end_us: if lane == run {
+                        b
+                    } else {
+                        a + 50 * u64::from((lane + LANES - run) % LANES)
+                    },
+                });
+            }
+        }
+        r.gil_events.push(GilEvent::Handoff {
+            at_us: a,
+            from: (k > 0).then(|| ((k - 1) % u64::from(LANES)) as u32),
+            to: run,
+        });
+    }
+    r.spans.sort_by_key(|s| (s.start_us, s.lane));
+    Some(r)
+}
+
 /// The picture and summary of one report.
 ///
 /// `compact` keeps the summary to its `%%time` lines and leaves out the speed-up hint (the
@@ -92,13 +189,21 @@ pub fn Picture(
     let run_id = Memo::new(move |_| report.with(|r| r.as_ref().map(identity)));
     Effect::new(move |prev: Option<Option<String>>| {
         let now = run_id.get();
+        // Only what is set changes: a needless `set` would redraw the new report twice.
         if prev.is_some_and(|p| p != now) {
-            asked.set(None);
-            drawn.set(None);
-            details.set(None);
+            if asked.get_untracked().is_some() {
+                asked.set(None);
+            }
+            if drawn.get_untracked().is_some() {
+                drawn.set(None);
+            }
+            if details.get_untracked().is_some() {
+                details.set(None);
+            }
         }
         now
     });
+    warm_up_once();
 
     let over = Memo::new(move |_| {
         report.with(|r| {
@@ -220,8 +325,11 @@ pub fn Picture(
         if ev.button() != 0 {
             return;
         }
+        // No text selection or native drag of the drawing's words while panning.
+        ev.prevent_default();
         if let Some(el) = chart.get_untracked() {
             let _ = el.set_pointer_capture(ev.pointer_id());
+            let _ = el.focus();
         }
         drag.set_value(Some((f64::from(ev.client_x()), current())));
     };
