@@ -402,7 +402,8 @@ pub fn Picture(
     };
 
     let range = move || {
-        let all = whole();
+        // The run's own length, as the axis title words it (the strip's axis ends at a tick).
+        let all = report.with(|r| r.as_ref().map_or(0, |r| r.wall_us));
         match asked.get() {
             None => format!("Whole run shown ({}).", view::format_duration(all)),
             Some((a, b)) => {
