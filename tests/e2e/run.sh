@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
-#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs and lesson.mjs
+#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs and view.mjs
 #   tests/e2e/run.sh --bench    the same, then bench.mjs instead of the tests
 #   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
 #
@@ -63,5 +63,6 @@ else
   rc=0
   node e2e.mjs ${filter:+"$filter"} || rc=1
   node lesson.mjs ${filter:+"$filter"} || rc=1
+  node view.mjs ${filter:+"$filter"} || rc=1
   exit $rc
 fi

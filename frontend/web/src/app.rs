@@ -14,7 +14,8 @@ use wasm_bindgen::prelude::*;
 use crate::files;
 use crate::form::{self, Fields, QUICK_INCREMENTS, QUICK_N};
 use crate::page::{
-    browser, console_hook, cores, get, image_urls, isolated, mode_sentence, publish, query, window,
+    browser, console_hook, cores, get, image_urls, isolated, mode_sentence, publish, query,
+    reduced_motion, window,
 };
 use crate::picture::Picture;
 use crate::runtime::{self, Update as RunUpdate};
@@ -90,9 +91,13 @@ impl Ui {
             Ok(()) => {
                 self.running.set(true);
                 self.report.set(None);
-                self.status.set(format!("Running {}…", sc.name));
                 publish("running", None);
-                start_timer(self);
+                if reduced_motion() {
+                    self.status.set(format!("Running {}… the picture appears when it ends (your system asks for reduced motion).", sc.name));
+                } else {
+                    self.status.set(format!("Running {}…", sc.name));
+                    start_timer(self);
+                }
             }
             Err(e) => self.error.set(Some(e)),
         }
@@ -183,6 +188,8 @@ fn open_report(
     ui: Ui,
     fut: impl std::future::Future<Output = Result<RunReport, String>> + 'static,
 ) {
+    // An earlier file's message would otherwise stay up while this one loads.
+    ui.error.set(None);
     wasm_bindgen_futures::spawn_local(async move {
         match fut.await {
             Ok(r) => {

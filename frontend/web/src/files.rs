@@ -1,23 +1,48 @@
 //! Reports in and out: open a JSON report (file picker, drag and drop, `?report=<url>`),
-//! download the current run as JSON or SVG.
+//! download the current run as JSON or SVG. Every report opened is size-capped before it is
+//! read and checked after ([`crate::report_check`]), so a broken or huge file gives one line
+//! saying what is wrong instead of a wrong picture or a frozen tab.
 
 use gil_lab::trace::RunReport;
+
+use crate::report_check;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-/// Reads a report from text, with a message a learner understands when it is not one.
+/// Reads and checks a report from text, with a message a learner understands when it is not
+/// one.
 pub fn parse_report(text: &str, source: &str) -> Result<RunReport, String> {
-    RunReport::from_json(text).map_err(|e| format!("{source} could not be opened: {e}"))
+    report_check::parse(text, source)
 }
 
-/// Reads a picked or dropped file.
+/// Parses in a task of its own, and lets the page breathe before the picture is drawn: reading,
+/// parsing and drawing a big report in one go would block the page for their sum.
+async fn parse_apart(text: String, source: &str) -> Result<RunReport, String> {
+    next_task().await;
+    let parsed = parse_report(&text, source);
+    next_task().await;
+    parsed
+}
+
+/// Resolves in a later task of the event loop (a zero timeout).
+async fn next_task() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Reads a picked or dropped file (its size is checked before a byte is read).
 pub async fn read_file(file: web_sys::File) -> Result<RunReport, String> {
     let name = file.name();
+    report_check::check_size(file.size() as u64, &name)?;
     let text = JsFuture::from(file.text())
         .await
         .map_err(|_| format!("{name} could not be read"))?;
-    parse_report(&text.as_string().unwrap_or_default(), &name)
+    parse_apart(text.as_string().unwrap_or_default(), &name).await
 }
 
 /// Fetches `url` (the `?report=` parameter).
@@ -31,10 +56,20 @@ pub async fn fetch_report(url: &str) -> Result<RunReport, String> {
     if !resp.ok() {
         return Err(fail(format!("HTTP {}", resp.status())));
     }
+    // A declared length over the cap is refused before the body is read.
+    let declared = resp
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(n) = declared {
+        report_check::check_size(n, url)?;
+    }
     let text = JsFuture::from(resp.text().map_err(|e| fail(js_error(&e)))?)
         .await
         .map_err(|e| fail(js_error(&e)))?;
-    parse_report(&text.as_string().unwrap_or_default(), url)
+    parse_apart(text.as_string().unwrap_or_default(), url).await
 }
 
 fn js_error(e: &JsValue) -> String {

@@ -117,3 +117,15 @@ pub(crate) fn console_hook() {
         }
     }));
 }
+
+/// Whether the reader's system asks for reduced motion: then nothing on the page moves by
+/// itself (no live-growing picture; it appears when the run ends). The lesson has its own
+/// (`lesson::runs::reduced_motion`), so the lesson's module does not call this one.
+#[cfg_attr(feature = "lesson-page", allow(dead_code))]
+pub(crate) fn reduced_motion() -> bool {
+    window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
