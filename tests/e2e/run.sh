@@ -54,7 +54,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin"
+export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin" SERVER_PID="$server"
 cd "$here"
 if [ "$mode" = bench ]; then
   node bench.mjs
@@ -63,5 +63,6 @@ else
   rc=0
   node e2e.mjs ${filter:+"$filter"} || rc=1
   node lesson.mjs ${filter:+"$filter"} || rc=1
+  node backends.mjs ${filter:+"$filter"} || rc=1
   exit $rc
 fi

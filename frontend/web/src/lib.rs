@@ -14,18 +14,25 @@
 
 pub mod form;
 pub mod lesson;
+pub mod sse;
 
 // When compiling for web (the lab's own modules stay out of the lesson's build):
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod app;
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
+mod backends;
+#[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod files;
+#[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
+mod native_run;
 #[cfg(target_arch = "wasm32")]
 mod page;
 #[cfg(target_arch = "wasm32")]
 mod picture;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
+#[cfg(target_arch = "wasm32")]
+mod simulate;
 
 /// Mounts the page. The lab's module (default features) mounts the lab, and sends
 /// `?embed=lesson/<section>` on to the lesson's page; the lesson's module (feature
