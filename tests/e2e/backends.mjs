@@ -177,13 +177,11 @@ for (const mode of MODES) {
     const kept = await page.evaluate(() => localStorage.getItem('gil-lab.simulator.profile'));
     assert(kept && kept.includes('this browser'), 'the profile is kept in localStorage');
     // The lesson's Pool(64) over 256 × sum_powers(10000) on 64 cores.
-    const { r, ms } = await simulate(page, 'cpu-pool', { n: 10000, tasks: 256, workers: 64 }, 64);
+    const { r } = await simulate(page, 'cpu-pool', { n: 10000, tasks: 256, workers: 64 }, 64);
     assert(r.lanes.length === 64 && r.tasks.length === 256, `${r.lanes.length} lanes, ${r.tasks.length} tasks`);
     const words = await page.locator('.pictures').textContent();
     assert(/simulated/i.test(words), 'the picture and summary say simulated');
-    const status = await page.locator('.status').first().textContent();
-    const engine = /64 cores in (\d+) ms/.exec(status);
-    console.log(`bench (${mode.name}): Pool(64) x 256 x sum_powers(10000) on 64 simulated cores: ${ms} ms click to picture, engine ${engine ? engine[1] : '?'} ms`);
+    // Its time is a benchmark (bench-simulate.mjs), not asserted here.
     if (mode.name === 'isolated') await shot(page, 'simulated-pool-64');
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();

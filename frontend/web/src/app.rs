@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::backends::{self, BackendControls, CompareView, Hooks};
+use crate::backends::{self, BackendControls, CompareView, Hooks, NativeRunButton};
 use crate::files;
 use crate::form::{self, Fields, QUICK_INCREMENTS, QUICK_N};
 use crate::page::{
@@ -330,6 +330,7 @@ fn Lab(ui: Ui) -> impl IntoView {
                 {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="buttons">
                     <button id="run" class="primary" disabled=move || ui.running.get() on:click=move |_| ui.run()>"Run"</button>
+                    <NativeRunButton hooks=ui.hooks/>
                     <button id="stop" disabled=move || !ui.running.get() on:click=move |_| ui.stop()>"Stop"</button>
                     <Show when=move || scenario().is_some_and(|s| s.baseline.is_some())>
                         <button id="baseline" disabled=move || ui.running.get() on:click=move |_| ui.run_baseline()>"Run the sequential version"</button>

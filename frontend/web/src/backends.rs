@@ -82,7 +82,8 @@ pub fn origin_label(r: &RunReport) -> String {
             .unwrap_or_default();
         format!("simulated ({cores} cores{python})")
     } else if r.machine.platform.starts_with("CPython") {
-        format!("measured in CPython ({})", r.machine.platform)
+        // `CPython 3.11.7 (linux-x86_64)`
+        format!("measured in {}", r.machine.platform)
     } else if r.machine.platform.starts_with("browser") {
         "in this browser".to_owned()
     } else {
@@ -189,7 +190,7 @@ pub fn simulate_now(h: Hooks, core_counts: &'static [u32], why: Option<&'static 
                     if core_counts.len() > 1 {
                         keep(h, s.report.clone());
                     }
-                    last = Some(s.report);
+                    last = Some((s.report, s.json));
                 }
                 Err(e) => {
                     h.error.set(Some(e));
@@ -202,19 +203,31 @@ pub fn simulate_now(h: Hooks, core_counts: &'static [u32], why: Option<&'static 
         }
         h.sim_note.set(String::new());
         h.running.set(false);
-        if let Some(mut r) = last {
+        if let Some((mut r, json)) = last {
             if let Some(w) = why {
                 r.notes.push(w.to_owned());
+                publish("done", Some(&r));
+            } else {
+                // The worker's text is this report: no need to write it again (a 64-core
+                // Pool's report is ~0.5 MB).
+                publish_json("done", &json);
             }
             h.status.set(format!(
                 "Simulated {} ({}): nothing ran; the times are the simulator's model of that machine.",
                 r.scenario,
                 took.join(", ")
             ));
-            publish("done", Some(&r));
             h.report.set(Some(r));
         }
     });
+}
+
+/// [`publish`] with the report's JSON already at hand.
+fn publish_json(state: &str, json: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&w, &"__gilLabLastReport".into(), &json.into());
+    }
+    publish(state, None);
 }
 
 /// Whether the simulator stands in for a run this page cannot do: the race demo's thread and
@@ -286,21 +299,27 @@ pub fn stop() -> Option<RunReport> {
     native_run::stop(&server)
 }
 
-/// Simulate, Run natively, Download trace and the compare view's buttons.
+/// "Run natively (this machine: N cores)", beside Run, when `gil-lab serve` served the page.
 #[component]
-pub fn BackendControls(hooks: Hooks) -> impl IntoView {
+pub fn NativeRunButton(hooks: Hooks) -> impl IntoView {
     let h = hooks;
-    let server = native_run::server();
-    let native = server.clone().map(|s| {
+    native_run::server().map(|s| {
         let label = match s.cores {
             Some(n) => format!("Run natively (this machine: {n} cores)"),
             None => "Run natively (this machine)".to_owned(),
         };
         view! {
             <button id="native-run" disabled=move || h.running.get()
+                title="Runs it on this machine's OS processes and threads through gil-lab serve, and streams the spans here"
                 on:click=move |_| run_natively(h, s.clone())>{label}</button>
         }
-    });
+    })
+}
+
+/// Simulate, Download trace and the compare view's buttons.
+#[component]
+pub fn BackendControls(hooks: Hooks) -> impl IntoView {
+    let h = hooks;
     let recalibrate = move |_| {
         h.sim_note
             .set("Calibrating the simulator to this browser…".into());
@@ -357,7 +376,6 @@ pub fn BackendControls(hooks: Hooks) -> impl IntoView {
                 <small class="sim-note" aria-live="polite">{move || h.sim_note.get()}</small>
             </fieldset>
             <div class="buttons">
-                {native}
                 <button id="dl-trace" disabled=move || h.report.with(Option::is_none) on:click=move |_| {
                     if let Some(r) = h.report.get_untracked() {
                         let _ = files::download(&format!("{}.trace.json", r.scenario), "application/json", &gil_lab::export::chrome_trace(&r));

@@ -42,6 +42,8 @@ pub struct SimChoice {
 pub struct Simulated {
     /// The report (`source: simulated`).
     pub report: RunReport,
+    /// The report as the engine wrote it.
+    pub json: String,
     /// Time of the `simulate_json` call in the worker, ms.
     pub engine_ms: f64,
 }
@@ -177,5 +179,9 @@ pub async fn simulate(
     .await?;
     let report = RunReport::from_json(&text)
         .map_err(|e| format!("the simulator sent something unexpected: {e}"))?;
-    Ok(Simulated { report, engine_ms })
+    Ok(Simulated {
+        report,
+        json: text,
+        engine_ms,
+    })
 }
