@@ -374,7 +374,7 @@ fn Lab(ui: Ui) -> impl IntoView {
             </div>
         </section>
         <CompareView hooks=ui.hooks/>
-        <footer>"GIL Lab runs every demo on Web Workers in this page; nothing is sent anywhere."</footer>
+        <footer>{backends::footer()}</footer>
     }
 }
 

@@ -94,6 +94,15 @@ pub fn origin_label(r: &RunReport) -> String {
     }
 }
 
+/// The page's last line: where runs happen, and what leaves the page.
+pub fn footer() -> &'static str {
+    if native_run::server().is_some() {
+        "GIL Lab runs every demo on Web Workers in this page; \"Run natively\" sends the demo's parameters to the gil-lab serve that served this page, and nothing else leaves it."
+    } else {
+        "GIL Lab runs every demo on Web Workers in this page; nothing is sent anywhere."
+    }
+}
+
 /// Puts `r` in the compare view, replacing a run with the same label.
 fn keep(h: Hooks, r: RunReport) {
     let label = origin_label(&r);

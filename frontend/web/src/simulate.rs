@@ -42,7 +42,8 @@ pub struct SimChoice {
 pub struct Simulated {
     /// The report (`source: simulated`).
     pub report: RunReport,
-    /// The report as the engine wrote it.
+    /// The report as the engine wrote it (the lab page publishes it for its tests as is).
+    #[cfg_attr(feature = "lesson-page", allow(dead_code))]
     pub json: String,
     /// Time of the `simulate_json` call in the worker, ms.
     pub engine_ms: f64,
