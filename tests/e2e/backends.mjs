@@ -182,6 +182,11 @@ for (const mode of MODES) {
     const words = await page.locator('.pictures').textContent();
     assert(/simulated/i.test(words), 'the picture and summary say simulated');
     // Its time is a benchmark (bench-simulate.mjs), not asserted here.
+    // Recalibrate measures again and keeps the new profile.
+    await page.evaluate(() => localStorage.removeItem('gil-lab.simulator.profile'));
+    await page.click('#recalibrate');
+    await page.waitForFunction(() => /Calibrated in/.test(document.querySelector('.sim-note').textContent), null, { timeout: 30000 });
+    assert(await page.evaluate(() => localStorage.getItem('gil-lab.simulator.profile')), 'a new profile is kept');
     if (mode.name === 'isolated') await shot(page, 'simulated-pool-64');
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();
