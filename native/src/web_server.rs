@@ -245,9 +245,13 @@ fn etag(meta: &std::fs::Metadata) -> Option<String> {
     Some(format!("W/\"{:x}-{:x}\"", meta.len(), modified.as_nanos()))
 }
 
-/// `index.html` with the API token in a `<meta>` the page reads.
+/// `index.html` with the API token in a `<meta>` the page reads, and this machine's logical
+/// cores in another (the page's "Run natively (this machine: N cores)").
 fn with_token(html: &str, token: &str) -> String {
-    let meta = format!("<meta name=\"gil-lab-token\" content=\"{token}\">");
+    let cores = crate::run::machine().cores;
+    let meta = format!(
+        "<meta name=\"gil-lab-token\" content=\"{token}\"><meta name=\"gil-lab-cores\" content=\"{cores}\">"
+    );
     let lower = html.to_ascii_lowercase();
     match lower.find("<head>") {
         Some(k) => format!("{}{meta}{}", &html[..k + 6], &html[k + 6..]),
@@ -481,6 +485,13 @@ mod tests {
             );
             assert!(
                 r.contains("<head><meta name=\"gil-lab-token\" content=\"t0k3n\">"),
+                "{path}: {r}"
+            );
+            let cores = crate::run::machine().cores;
+            assert!(
+                r.contains(&format!(
+                    "<meta name=\"gil-lab-cores\" content=\"{cores}\">"
+                )),
                 "{path}: {r}"
             );
         }

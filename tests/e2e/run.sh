@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
-#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs and view.mjs
-#   tests/e2e/run.sh --bench    the same, then bench.mjs instead of the tests
+#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs, view.mjs and backends.mjs
+#   tests/e2e/run.sh --bench    the same, then bench.mjs and bench-simulate.mjs instead of the tests
 #   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
 #
 # Installs what it needs when missing: npm dependencies (npm ci, from package-lock.json) and
@@ -54,15 +54,17 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin"
+export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin" SERVER_PID="$server"
 cd "$here"
 if [ "$mode" = bench ]; then
   node bench.mjs
+  node bench-simulate.mjs
 else
   # Both suites run even when the first fails, so one run shows every failure.
   rc=0
   node e2e.mjs ${filter:+"$filter"} || rc=1
   node lesson.mjs ${filter:+"$filter"} || rc=1
   node view.mjs ${filter:+"$filter"} || rc=1
+  node backends.mjs ${filter:+"$filter"} || rc=1
   exit $rc
 fi

@@ -104,7 +104,7 @@ fn spill(busy: &mut [f64]) {
 }
 
 /// Why the race demo does not run on a page without shared memory.
-pub const RACE_NEEDS_SHARED_MEMORY: &str = "The shared-counter demo needs memory that threads (and a multiprocessing.Value) share, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it. (On other pages these cases will come from the simulator.)";
+pub const RACE_NEEDS_SHARED_MEMORY: &str = "The shared-counter demo needs memory that threads (and a multiprocessing.Value) share, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it. (On other pages the lab simulates these cases instead, labelled simulated.)";
 
 /// Said in the report of every thread run of a page without shared memory.
 pub const MESSAGE_GIL_NOTE: &str = "This page has no shared memory, so each thread ran in its own worker and the core's GIL, in the host worker, granted the GIL by messages; every hand-off is ordered on its clock.";

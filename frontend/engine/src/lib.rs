@@ -165,8 +165,10 @@ pub fn simulate_report(
     } else {
         Profile::from_json(profile_json).map_err(|e| e.to_string())?
     };
+    // Compact, not `to_json`'s pretty form: a 64-core Pool's report is less than half the
+    // size, and the page parses it on its main thread.
     simulate(scenario, &params, &options, &profile)
-        .map(|r| r.to_json())
+        .map(|r| serde_json::to_string(&r).unwrap_or_default())
         .map_err(|e| e.to_string())
 }
 

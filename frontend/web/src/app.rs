@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::backends::{self, BackendControls, CompareView, Hooks, NativeRunButton};
 use crate::files;
 use crate::form::{self, Fields, QUICK_INCREMENTS, QUICK_N};
 use crate::page::{
@@ -40,18 +41,24 @@ struct Ui {
     report: RwSignal<Option<RunReport>>,
     pinned: RwSignal<Option<RunReport>>,
     running: RwSignal<bool>,
+    /// Simulate, Run natively, compare, Download trace (`backends.rs`).
+    hooks: Hooks,
 }
 
 impl Ui {
     fn new(scenario: String, fields: Fields) -> Self {
+        let (scenario, fields) = (RwSignal::new(scenario), RwSignal::new(fields));
+        let (error, status) = (RwSignal::new(None), RwSignal::new(String::new()));
+        let (report, running) = (RwSignal::new(None), RwSignal::new(false));
         Self {
-            scenario: RwSignal::new(scenario),
-            fields: RwSignal::new(fields),
-            error: RwSignal::new(None),
-            status: RwSignal::new(String::new()),
-            report: RwSignal::new(None),
+            scenario,
+            fields,
+            error,
+            status,
+            report,
             pinned: RwSignal::new(None),
-            running: RwSignal::new(false),
+            running,
+            hooks: Hooks::new(scenario, fields, error, status, report, running),
         }
     }
 
@@ -73,6 +80,9 @@ impl Ui {
         let iso = isolated();
         let path = match runtime::path_for(&params, iso) {
             Ok(p) => p,
+            Err(_) if backends::simulator_stands_in(&params, iso) => {
+                return backends::simulate_instead(self.hooks);
+            }
             Err(e) => return self.invalid(e),
         };
         let tasks = build_tasks(&params, &image_urls());
@@ -109,7 +119,7 @@ impl Ui {
     }
 
     fn stop(self) {
-        if let Some(r) = runtime::stop() {
+        if let Some(r) = runtime::stop().or_else(backends::stop) {
             publish("stopped", Some(&r));
             self.report.set(Some(r));
         }
@@ -327,11 +337,13 @@ fn Lab(ui: Ui) -> impl IntoView {
                 {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="buttons">
                     <button id="run" class="primary" disabled=move || ui.running.get() on:click=move |_| ui.run()>"Run"</button>
+                    <NativeRunButton hooks=ui.hooks/>
                     <button id="stop" disabled=move || !ui.running.get() on:click=move |_| ui.stop()>"Stop"</button>
                     <Show when=move || scenario().is_some_and(|s| s.baseline.is_some())>
                         <button id="baseline" disabled=move || ui.running.get() on:click=move |_| ui.run_baseline()>"Run the sequential version"</button>
                     </Show>
                 </div>
+                <BackendControls hooks=ui.hooks/>
                 <p class="status" aria-live="polite">{move || ui.status.get()}</p>
                 <div class="buttons small">
                     <button id="pin" disabled=move || ui.report.with(Option::is_none) on:click=move |_| ui.pinned.set(ui.report.get_untracked())>"Keep for comparison"</button>
@@ -368,7 +380,8 @@ fn Lab(ui: Ui) -> impl IntoView {
                 <Picture report=current compact=false/>
             </div>
         </section>
-        <footer>"GIL Lab runs every demo on Web Workers in this page; nothing is sent anywhere."</footer>
+        <CompareView hooks=ui.hooks/>
+        <footer>{backends::footer()}</footer>
     }
 }
 

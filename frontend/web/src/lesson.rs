@@ -14,7 +14,7 @@
 //! | `explain` | reports → verdict and sentences with the run's numbers | any |
 //! | `narrate` | the scheduler game in words | any |
 //! | `markup` | the lesson's HTML fragments as escaped strings (smaller than `view!` trees) | any |
-//! | `simulate` | the seam for simulated 16/64-core pictures (not wired yet) | any |
+//! | `simulate` | "the same on 16 / 64 cores": which demos, their overrides; the simulated pictures' component (web) | any |
 //! | `ui`, `game` | the Leptos components | web |
 //! | `runs` | a section's demos, one after another, on the page's engine | web |
 //! | `store` | guesses in localStorage | web |

@@ -16,6 +16,7 @@ pub mod form;
 pub mod lesson;
 pub mod report_check;
 pub mod zoom;
+pub mod sse;
 
 // When compiling for web (the lab's own modules stay out of the lesson's build):
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
@@ -23,13 +24,19 @@ mod app;
 #[cfg(target_arch = "wasm32")]
 mod chart_input;
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
+mod backends;
+#[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod files;
+#[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
+mod native_run;
 #[cfg(target_arch = "wasm32")]
 mod page;
 #[cfg(target_arch = "wasm32")]
 mod picture;
 #[cfg(target_arch = "wasm32")]
 mod runtime;
+#[cfg(target_arch = "wasm32")]
+mod simulate;
 
 /// Mounts the page. The lab's module (default features) mounts the lab, and sends
 /// `?embed=lesson/<section>` on to the lesson's page; the lesson's module (feature

@@ -241,7 +241,7 @@ pub fn path_for(params: &Params, isolated: bool) -> Result<Path, String> {
         {
             Ok(Path::SharedMemory)
         }
-        // The simulator will stand in for these cases on such pages (its seam is here).
+        // On such pages the simulator stands in for them (`backends::simulator_stands_in`).
         Model::Race { .. } => Err(gil_lab_browser::RACE_NEEDS_SHARED_MEMORY.to_owned()),
         _ => Ok(Path::Workers),
     }

@@ -138,9 +138,9 @@ pub fn SectionView(ui: SectionUi, number: usize) -> impl IntoView {
             </div>
             <p class="error" role="alert" hidden=move || ui.error.with(Option::is_none)>{move || ui.error.get()}</p>
             <div class="demos">{figures}</div>
-            // The simulator's "same on 16 / 64 cores" pictures go here once the engine exports
-            // it (the seam is `simulate::simulated`); until then nothing is shown, and nothing
-            // is invented.
+            // "The same on 16 / 64 cores", simulated and labelled so (see `simulate.rs`).
+            {(!super::simulate::demos_to_simulate(s, Size::Quick).is_empty())
+                .then(|| view! { <super::simulate::SimulatedCores ui=ui/> })}
             <div class="verdict" aria-live="polite" inner_html=verdict></div>
             {s.game.then(|| view! { <SchedulerGame/> })}
             {(s.id == "which").then(|| view! {
