@@ -15,16 +15,16 @@
 pub mod form;
 pub mod lesson;
 pub mod report_check;
-pub mod zoom;
 pub mod sse;
+pub mod zoom;
 
 // When compiling for web (the lab's own modules stay out of the lesson's build):
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod app;
-#[cfg(target_arch = "wasm32")]
-mod chart_input;
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod backends;
+#[cfg(target_arch = "wasm32")]
+mod chart_input;
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
 mod files;
 #[cfg(all(target_arch = "wasm32", not(feature = "lesson-page")))]
