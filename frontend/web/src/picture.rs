@@ -49,6 +49,11 @@ fn identity(r: &RunReport) -> String {
 
 /// The words under the picture on where its numbers come from, when some are not measured.
 fn estimate_words(r: &RunReport) -> Option<&'static str> {
+    // A simulated report says "simulated" in its title and summary already; nothing ran, so
+    // "estimated from what the workers were doing" would be wrong.
+    if r.source == gil_lab::trace::Source::Simulated {
+        return None;
+    }
     let cores = r.machine.core_source == "estimated";
     match (cores, r.cpu_source) {
         (true, CpuSource::Estimated) => Some(
