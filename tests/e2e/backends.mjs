@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, runScenario } from './lib.mjs';
+import { launch, open, runScenario, runTests } from './lib.mjs';
 
 const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const BIN = process.env.GIL_LAB_BIN || '';
@@ -20,8 +20,6 @@ const SERVER_PID = process.env.SERVER_PID || '';
 const SHOTS = process.env.SHOTS || '';
 const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
-let passed = 0;
-let failed = 0;
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
@@ -279,18 +277,4 @@ test('Download trace saves Chrome Trace Event JSON named for the scenario', asyn
   await page.close();
 });
 
-for (const t of tests) {
-  if (only && !only.test(t.name)) continue;
-  const t0 = Date.now();
-  try {
-    await t.fn();
-    passed++;
-    console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${t.name}: ${e.message.split('\n')[0]}`);
-  }
-}
-await close();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runTests(tests, only, close);

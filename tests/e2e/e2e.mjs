@@ -9,15 +9,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, runScenario, maxRunning } from './lib.mjs';
+import { launch, open, runScenario, maxRunning, runTests } from './lib.mjs';
 
 const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const DIST = process.env.DIST || '../../dist';
 const BIN = process.env.GIL_LAB_BIN || '';
 const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
-let passed = 0;
-let failed = 0;
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 function assert(cond, msg) { if (!cond) throw new Error(msg); }
@@ -283,18 +281,4 @@ test('a report written by `gil-lab run --json` renders to the same SVG as `gil-l
   await page.close();
 });
 
-for (const t of tests) {
-  if (only && !only.test(t.name)) continue;
-  const t0 = Date.now();
-  try {
-    await t.fn();
-    passed++;
-    console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${t.name}: ${e.message.split('\n')[0]}`);
-  }
-}
-await close();
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await runTests(tests, only, close);

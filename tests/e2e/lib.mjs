@@ -67,3 +67,27 @@ export function maxRunning(report, slackUs = 300) {
   for (const [, d] of ev) { cur += d; max = Math.max(max, cur); }
   return max;
 }
+
+/**
+ * Runs `tests` (`{name, fn}`, those matching `only` when given) one after another, prints one
+ * line each and `N passed, N failed`, closes the browser and exits non-zero on any failure.
+ */
+export async function runTests(tests, only, close) {
+  let passed = 0;
+  let failed = 0;
+  for (const t of tests) {
+    if (only && !only.test(t.name)) continue;
+    const t0 = Date.now();
+    try {
+      await t.fn();
+      passed++;
+      console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
+    } catch (e) {
+      failed++;
+      console.log(`FAIL ${t.name}: ${String(e.message).split('\n')[0]}`);
+    }
+  }
+  await close();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
