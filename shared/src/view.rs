@@ -56,7 +56,7 @@ mod terminal;
 mod timeline;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use axis::{TimeAxis, Unit};
 pub use describe::{describe_params, format_duration, group_digits, simulation_words, title};

@@ -8,7 +8,14 @@ use crate::trace::{
 };
 use crate::workload::{CounterCase, Digest, DownloadOutput, TaskOutcome};
 
-fn span(lane: u32, task: Option<u32>, state: SpanState, start_us: u64, end_us: u64) -> Span {
+/// One span (shared with the other modules' tests).
+pub(crate) fn span(
+    lane: u32,
+    task: Option<u32>,
+    state: SpanState,
+    start_us: u64,
+    end_us: u64,
+) -> Span {
     Span {
         lane,
         task,

@@ -10,19 +10,10 @@ use super::chrome_trace;
 use crate::gil::GilMode;
 use crate::scenario::{Model, Params, Workload};
 use crate::trace::{
-    CoreSample, GilEvent, GilStats, Lane, LaneKind, Machine, RunReport, Span, SpanState, TaskRecord,
+    CoreSample, GilEvent, GilStats, Lane, LaneKind, Machine, RunReport, SpanState, TaskRecord,
 };
+use crate::view::fixtures::span;
 use crate::workload::TaskOutcome;
-
-fn span(lane: u32, task: Option<u32>, state: SpanState, start_us: u64, end_us: u64) -> Span {
-    Span {
-        lane,
-        task,
-        state,
-        start_us,
-        end_us,
-    }
-}
 
 fn machine() -> Machine {
     Machine {
