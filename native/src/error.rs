@@ -12,8 +12,9 @@ pub fn usage<T>(msg: impl Into<String>) -> anyhow::Result<T> {
     Err(UsageError(msg.into()).into())
 }
 
-/// The run was stopped by Ctrl-C: what ran is reported and written, and the exit status is
-/// 130, as for any command a Ctrl-C ended.
+/// The run was stopped by Ctrl-C, SIGTERM or SIGHUP: what ran is reported and written, and
+/// the exit status is 128 + the signal's number (130, 143, 129), as for any command that
+/// signal ended (see [`crate::stop::first_signal`]).
 #[derive(Debug, thiserror::Error)]
-#[error("stopped early (Ctrl-C); the report of what ran is written")]
+#[error("stopped early ({}); the report of what ran is written", crate::stop::first_signal().0)]
 pub struct Interrupted;

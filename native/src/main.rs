@@ -124,7 +124,7 @@ fn main() -> ExitCode {
         Err(e) => {
             if e.downcast_ref::<Interrupted>().is_some() {
                 say!("{e}");
-                ExitCode::from(130)
+                ExitCode::from(stop::first_signal().1)
             } else if e.downcast_ref::<UsageError>().is_some() {
                 say!("error: {e}");
                 ExitCode::from(2)

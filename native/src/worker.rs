@@ -85,11 +85,16 @@ fn read_messages(
 
 /// Runs the worker loop until `Exit`, `Stop` or end of input.
 pub fn main(limits: DownloadLimits) -> anyhow::Result<()> {
-    // A terminal's Ctrl-C reaches the whole process group: the parent decides what it means
-    // and tells us (`Stop`), so the press must not kill us mid-span.
-    // SAFETY: setting a signal's disposition to SIG_IGN has no memory-safety preconditions.
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
+    // A terminal's Ctrl-C and hang-up reach the whole process group, and a service manager
+    // may signal it all: the parent decides what a stop signal means and tells us (`Stop`),
+    // so it must not kill us mid-span. (If the parent itself dies, our stdin closes and we
+    // stop.)
+    for signal in crate::stop::STOP_SIGNALS {
+        // SAFETY: setting a signal's disposition to SIG_IGN has no memory-safety
+        // preconditions.
+        unsafe {
+            libc::signal(signal, libc::SIG_IGN);
+        }
     }
     let mut lines = std::io::BufReader::new(std::io::stdin()).lines();
     let first = lines.next().context("no init message on stdin")??;

@@ -167,6 +167,17 @@ pub struct ThreadProgram {
     cursor: Option<Cursor>,
     /// Threads call `q.get()` before each task: a check point.
     check_at_get: bool,
+    /// Whether the ops handed out so far leave the thread holding the GIL, and the counter's
+    /// lock: [`stop`](Self::stop) must give back what it holds, or the other threads wait for
+    /// it forever.
+    holds: Holds,
+}
+
+/// What a thread holds after the ops handed out so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Holds {
+    gil: bool,
+    lock: bool,
 }
 
 impl ThreadProgram {
@@ -179,6 +190,7 @@ impl ThreadProgram {
             tasks: VecDeque::new(),
             cursor: None,
             check_at_get: true,
+            holds: Holds::default(),
         }
     }
 
@@ -207,6 +219,7 @@ impl ThreadProgram {
     /// blocks for it with the GIL released.
     pub fn lock_result(&mut self, acquired: bool) {
         if !acquired {
+            self.holds.lock = false;
             for op in [Op::Take, Op::Block(Blocking::Lock), Op::Release] {
                 self.ops.push_front(op);
             }
@@ -214,10 +227,22 @@ impl ThreadProgram {
     }
 
     /// Winds the thread up: the task in progress ends now (its driver reports it unfinished),
-    /// nothing else starts, and the thread exits.
+    /// nothing else starts, and the thread exits. What it holds is given back first, the way
+    /// an exception unwinds a `with lock:` block: the counter's lock (other threads may be
+    /// blocked on it), and the GIL is taken back if a blocking call had released it, since
+    /// [`Op::Exit`] releases it. Calling it again changes nothing.
     pub fn stop(&mut self) {
+        if self.phase == Phase::Exit && self.cursor.is_none() {
+            return;
+        }
         self.ops.clear();
         self.tasks.clear();
+        if self.holds.lock {
+            self.ops.push_back(Op::Unlock);
+        }
+        if !self.holds.gil {
+            self.ops.push_back(Op::Take);
+        }
         if let Some(c) = self.cursor.take() {
             self.ops.push_back(Op::End(c.id()));
         }
@@ -277,6 +302,20 @@ impl ThreadProgram {
 
     /// The next op.
     pub fn next_op(&mut self) -> Op {
+        let op = self.plan_op();
+        match op {
+            Op::Take => self.holds.gil = true,
+            Op::Release | Op::Exit => self.holds.gil = false,
+            // An uncontended `TryLock` takes the lock (a contended one is answered with
+            // `lock_result(false)`); a `Block(Lock)` returns holding it.
+            Op::TryLock | Op::Block(Blocking::Lock) => self.holds.lock = true,
+            Op::Unlock => self.holds.lock = false,
+            _ => {}
+        }
+        op
+    }
+
+    fn plan_op(&mut self) -> Op {
         loop {
             if let Some(op) = self.ops.pop_front() {
                 return op;
@@ -622,5 +661,61 @@ mod tests {
         p.stop();
         assert_eq!(p.next_op(), Op::End(0));
         assert_eq!(p.next_op(), Op::Exit);
+        p.stop();
+        assert_eq!(p.next_op(), Op::Exit);
+    }
+
+    /// The race demo's locked case hung for good when stopped inside `with lock:` (issue 11):
+    /// the pending `Unlock` was dropped with the rest of the ops, and every other thread
+    /// stayed blocked on the lock.
+    #[test]
+    fn stop_inside_the_lock_releases_it() {
+        let task = Task::Counter(crate::workload::CounterSpec {
+            increments: 10,
+            style: CounterStyle::Locked,
+        });
+        let mut p = given(vec![(0, task.clone())]);
+        while p.next_op() != Op::TryLock {}
+        assert_eq!(p.next_op(), Op::Bytecodes(COUNTER_BYTECODES / 2));
+        p.stop();
+        assert_eq!(p.next_op(), Op::Unlock);
+        assert_eq!(p.next_op(), Op::End(0));
+        assert_eq!(p.next_op(), Op::Exit);
+
+        // Blocked on the contended lock: the wait ends holding it, so stopping then gives it
+        // back, and takes the GIL back first, since exiting releases it.
+        let mut p = given(vec![(0, task.clone())]);
+        while p.next_op() != Op::TryLock {}
+        p.lock_result(false);
+        assert_eq!(p.next_op(), Op::Release);
+        assert_eq!(p.next_op(), Op::Block(Blocking::Lock));
+        p.stop();
+        assert_eq!(p.next_op(), Op::Unlock);
+        assert_eq!(p.next_op(), Op::Take);
+        assert_eq!(p.next_op(), Op::End(0));
+        assert_eq!(p.next_op(), Op::Exit);
+
+        // Between the updates nothing is held but the GIL.
+        let mut p = given(vec![(0, task)]);
+        while p.next_op() != Op::Unlock {}
+        p.stop();
+        assert_eq!(p.next_op(), Op::End(0));
+        assert_eq!(p.next_op(), Op::Exit);
+    }
+
+    /// A thread stopped during a blocking call (the GIL released) takes it back before it
+    /// exits, so the exit's release is of a GIL it holds.
+    #[test]
+    fn stop_while_blocked_takes_the_gil_back_before_exiting() {
+        let mut p = given(vec![(0, Task::Sleeps { count: 3, us: 10 })]);
+        while p.next_op() != Op::Release {}
+        p.stop();
+        assert_eq!(p.next_op(), Op::Take);
+        assert_eq!(p.next_op(), Op::End(0));
+        assert_eq!(p.next_op(), Op::Exit);
+        let mut fresh = ThreadProgram::worker();
+        fresh.stop();
+        assert_eq!(fresh.next_op(), Op::Take);
+        assert_eq!(fresh.next_op(), Op::Exit);
     }
 }

@@ -235,3 +235,83 @@ fn every_handoff_is_recorded_and_the_new_holder_runs_after_it() {
         );
     }
 }
+
+/// A sink that sets the run's stop flag once `after` spans have ended: a Ctrl-C at a moment
+/// the test chooses by what has happened, not by the clock.
+struct StopAfter<'a> {
+    inner: &'a SpanBuffer,
+    stop: &'a AtomicBool,
+    seen: std::sync::atomic::AtomicUsize,
+    after: usize,
+}
+
+impl crate::trace::TraceSink for StopAfter<'_> {
+    fn span(&self, span: Span) {
+        self.inner.span(span);
+        let seen = self.seen.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if seen >= self.after {
+            self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// Stopping the race's locked case hung for good (issue 11): a thread stopped inside
+/// `with lock:` dropped its pending unlock, and the others stayed blocked on the lock. Stop
+/// it at many moments (some threads blocked on the lock each time) and require every thread
+/// to end and the lock to be free.
+#[test]
+fn stopping_threads_inside_the_lock_never_hangs() {
+    for after in [1, 3, 10, 40, 150, 600] {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rig = Rig::default();
+            let sink = StopAfter {
+                inner: &rig.buffer,
+                stop: &rig.stop,
+                seen: Default::default(),
+                after,
+            };
+            let env = Env {
+                sink: &sink,
+                ..rig.env()
+            };
+            let gil = Gil::new(GilMode::Classic, Duration::from_micros(50));
+            let counter = SharedCounter::new();
+            let style = CounterStyle::Locked;
+            let tasks: Vec<Numbered> = (0..4)
+                .map(|i| {
+                    (
+                        i,
+                        Task::Counter(CounterSpec {
+                            increments: 50_000_000,
+                            style,
+                        }),
+                    )
+                })
+                .collect();
+            let plan = Dispatch::Queue(vec![0, 1, 2, 3]);
+            let out = run_threads(
+                &[0, 1, 2, 3],
+                &tasks,
+                &plan,
+                &gil,
+                &counter,
+                &StdSpawner,
+                &env,
+            );
+            use crate::workload::CounterCell as _;
+            let _ = done_tx.send((out.len(), counter.try_lock()));
+        });
+        let (ended, lock_free) = done_rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("stopped after {after} spans: the threads hang"));
+        assert_eq!(
+            ended, 4,
+            "stopped after {after} spans: every task reports an outcome"
+        );
+        assert!(
+            lock_free,
+            "stopped after {after} spans: the lock is still held"
+        );
+    }
+}
