@@ -282,23 +282,23 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     let in_run_ms = starts.get(starts.len() / 2).map(|&us| us as f64 / 1000.0);
 
     // The table.
-    println!(
+    out!(
         "\nGIL Lab bench on {} cores (n = {n}; I/O: {} ms to first byte, {} kbit/s)",
         run::machine().cores,
         args.latency_ms,
         args.bandwidth_kbps
-    );
+    )?;
     for (label, native, pyt, _) in &single {
         match pyt {
-            Some(p) => println!(
+            Some(p) => out!(
                 "{label:<22} native {native:>7.3} s   python {p:>7.3} s   native/python {:.2}×",
                 native / p
             ),
-            None => println!("{label:<22} native {native:>7.3} s"),
-        }
+            None => out!("{label:<22} native {native:>7.3} s"),
+        }?;
     }
-    println!();
-    println!(
+    out!()?;
+    out!(
         "{:<18} {:>9} {:>9} {:>8} {:>9} │ {:>9} {:>9} {:>8} {:>9}",
         "scenario",
         "wall s",
@@ -309,7 +309,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
         "py CPU",
         "CPU/wall",
         "speed-up"
-    );
+    )?;
     for r in &rows {
         let (pw, pc, ps) = match r.py {
             Some((w, c, s)) => (
@@ -322,7 +322,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
             ),
             None => ("-".into(), "-".into(), ("-".into(), "-".into())),
         };
-        println!(
+        out!(
             "{:<18} {:>9.3} {:>9.3} {:>8.2} {:>9} │ {:>9} {:>9} {:>8} {:>9}",
             r.name,
             r.wall_s,
@@ -333,7 +333,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
             pc,
             ps.0,
             ps.1
-        );
+        )?;
     }
     let ratio = |a: &str, b: &str| -> Option<f64> {
         let w = |k: &str| rows.iter().find(|r| r.name == k).map(|r| r.wall_s);
@@ -342,15 +342,15 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     let py_ratio = |a: &str, b: &str| -> Option<f64> {
         Some(py_pair(py.as_ref()?, a)?.0 / py_pair(py.as_ref()?, b)?.0)
     };
-    println!();
+    out!()?;
     if let Some(r) = ratio("cpu-threads", "cpu-sequential") {
-        println!(
+        out!(
             "cpu-threads / cpu-sequential wall: native {r:.2}{}",
             py_ratio("cpu-threads", "cpu-sequential")
                 .map_or(String::new(), |p| format!(", python {p:.2}"))
-        );
+        )?;
     }
-    println!(
+    out!(
         "process start + join (median of 21): native {start_ms:.2} ms{}{}",
         in_run_ms.map_or(String::new(), |m| format!(
             " (inside cpu-processes: {m:.2} ms)"
@@ -364,7 +364,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
                 .and_then(Value::as_f64)
                 .unwrap_or(f64::NAN)
         ))
-    );
+    )?;
 
     let result = json!({
         "cores": run::machine().cores,
@@ -383,7 +383,7 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&result)?.as_bytes(),
         )?;
     } else {
-        println!("\n{}", serde_json::to_string(&result)?);
+        out!("\n{}", serde_json::to_string(&result)?)?;
     }
     let py_reports = match &py {
         Some(p) => cpython_reports(p, &lab_reports)?,

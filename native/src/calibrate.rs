@@ -25,7 +25,7 @@ use serde::Deserialize;
 use crate::clock::MonoClock;
 use crate::download::NativeIo;
 use crate::error::UsageError;
-use crate::files::write_atomic;
+use crate::files::{check_output, write_output};
 use crate::image_server::{ImageServer, ServerConfig};
 use crate::process::WORKER_SUBCOMMAND;
 
@@ -73,7 +73,7 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<(Profile, String)> {
             .and_then(|t| Profile::from_json(&t).map_err(|e| e.to_string()))
         {
             Ok(p) => return Ok((p, path.display().to_string())),
-            Err(e) => eprintln!(
+            Err(e) => say!(
                 "warning: ignoring the cached profile {} ({e}); run `gil-lab calibrate` again",
                 path.display()
             ),
@@ -327,7 +327,7 @@ fn python_costs(cores: u32, date: &str, platform: &str) -> anyhow::Result<Costs>
     let script = dir.path().join("calibrate.py");
     std::fs::write(&script, PYTHON_CALIBRATE)?;
     let grid: Vec<String> = STEP_GRID.iter().map(u32::to_string).collect();
-    eprintln!("  CPython: steps, counters, threads, processes per start method, pools …");
+    say!("  CPython: steps, counters, threads, processes per start method, pools …");
     let out = Command::new("python3")
         .arg(&script)
         .arg(cores.to_string())
@@ -390,10 +390,17 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
             UsageError("out: no cache folder (neither XDG_CACHE_HOME nor HOME is set); allowed: --out PATH".into())
         })?,
     };
+    // Measuring takes seconds: refuse a destination that cannot take the profile first.
+    if args.out.is_none()
+        && let Some(dir) = target.parent()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    check_output("out", &target)?;
     let machine = crate::run::machine();
     let cores = machine.cores;
     if let Some(load) = load_average().filter(|&l| l > f64::from(cores) - 0.5) {
-        eprintln!(
+        say!(
             "warning: the machine is busy (load average {load:.1} on {cores} cores): the numbers will be slower and noisier than on a quiet machine"
         );
     }
@@ -401,14 +408,14 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     let base = load(None)
         .map(|(p, _)| p)
         .unwrap_or_else(|_| Profile::builtin());
-    eprintln!(
+    say!(
         "calibrating the lab's own engine on {} ({cores} cores) …",
         machine.platform
     );
 
     let t0 = Instant::now();
     let mut clock = move || t0.elapsed().as_nanos() as f64;
-    eprintln!("  sum_powers steps …");
+    say!("  sum_powers steps …");
     let steps = measure_steps(&mut clock, 60e9, 10_000, 3);
     let check_n = 3000;
     let predicted: f64 = (0..check_n).map(|i| step_cost_ns(&steps, i)).sum::<f64>() / 1e6;
@@ -421,9 +428,9 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
             })
             .collect(),
     );
-    eprintln!("  counter loops …");
+    say!("  counter loops …");
     let (bytecode_ns, op_ns, lock_ns) = fit_counter(measure_counter(&MonoClock::start(), 300_000));
-    eprintln!("  threads, worker processes, wake-ups …");
+    say!("  threads, worker processes, wake-ups …");
     let thread_start = thread_start_us();
     let exe = std::env::current_exe().context("cannot find the gil-lab executable")?;
     let mut starts = Vec::new();
@@ -440,9 +447,9 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     let batch = pick(|s| s.2);
     let first_task = first_task_us(&exe, 3000)?;
     let (handoff, slack) = wake_latency_us();
-    eprintln!("  {cores} cores at once …");
+    say!("  {cores} cores at once …");
     let eff = efficiency(&parallel_times(cores, 4000));
-    eprintln!("  downloads …");
+    say!("  downloads …");
     let (io_overhead, io_ns_per_byte) = io_costs()?;
 
     let native = Costs {
@@ -497,52 +504,48 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         cpython,
     };
     profile.validate()?;
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    write_atomic(&target, (profile.to_json() + "\n").as_bytes())
-        .with_context(|| format!("cannot write {}", target.display()))?;
+    write_output("out", &target, (profile.to_json() + "\n").as_bytes())?;
 
-    println!("{}", profile.name);
-    println!(
+    out!("{}", profile.name)?;
+    out!(
         "  sum_powers({check_n}): predicted {predicted:.1} ms from the step curve, measured {measured:.1} ms"
-    );
-    println!(
+    )?;
+    out!(
         "  counter: {bytecode_ns:.2} ns per bytecode, {op_ns:.2} ns per op, {lock_ns:.2} ns per lock op"
-    );
-    println!(
+    )?;
+    out!(
         "  thread start {thread_start:.0} µs; worker process: parent {:.0} µs, start {:.0} µs, exit {:.0} µs; batch round trip {batch:.0} µs; first sum_powers(3000) in a fresh worker {first_task:.0} µs slower",
         start.parent_us, start.child_us, start.exit_us
-    );
-    println!("  GIL hand-off {handoff:.0} µs, timer slack {slack:.0} µs");
+    )?;
+    out!("  GIL hand-off {handoff:.0} µs, timer slack {slack:.0} µs")?;
     let effs: Vec<String> = profile
         .native
         .efficiency
         .iter()
         .map(|e| format!("{e:.2}"))
         .collect();
-    println!("  core speed with 1..{cores} busy: {}", effs.join(", "));
-    println!("  downloads: {io_overhead:.0} µs each + {io_ns_per_byte:.2} ns per byte");
+    out!("  core speed with 1..{cores} busy: {}", effs.join(", "))?;
+    out!("  downloads: {io_overhead:.0} µs each + {io_ns_per_byte:.2} ns per byte")?;
     if args.python {
         let c = &profile.cpython;
-        println!("  CPython: {}", c.origin);
-        println!(
+        out!("  CPython: {}", c.origin)?;
+        out!(
             "    counter {:.1} ns per bytecode, {:.1} ns per op; thread start {:.0} µs",
             c.bytecode_ns, c.op_ns, c.thread_start_us
-        );
+        )?;
         for (m, s) in [
             ("fork", c.process.fork),
             ("spawn", c.process.spawn),
             ("forkserver", c.process.forkserver),
         ] {
-            println!(
+            out!(
                 "    {m:<10} parent {:>7.0} µs, child {:>8.0} µs, exit {:>7.0} µs",
                 s.parent_us, s.child_us, s.exit_us
-            );
+            )?;
         }
         let effs: Vec<String> = c.efficiency.iter().map(|e| format!("{e:.2}")).collect();
-        println!("    core speed with 1..{cores} busy: {}", effs.join(", "));
+        out!("    core speed with 1..{cores} busy: {}", effs.join(", "))?;
     }
-    println!("saved to {}", target.display());
+    out!("saved to {}", target.display())?;
     Ok(())
 }

@@ -2,8 +2,9 @@
 //!
 //! Every number is read by [`ranged`] or [`ranged_f64`], so a negative, non-numeric or
 //! out-of-range value is refused with one line naming the flag and its range, exit status 2
-//! (clap's usage-error status). Negative numbers are taken as values (`--n -1`), not as
-//! unknown flags, so they get the same message.
+//! (clap's usage-error status). A value starting with `-` is taken as the value (`--n -1`,
+//! `--n -inf`, `--n -1e3`), not as an unknown flag, so it gets the same message: clap's own
+//! negative-number test knows digits only, and read `-inf` as the flags `-i -n -f`.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -124,16 +125,16 @@ impl From<GilArg> for GilMode {
 #[derive(Debug, Clone, Args)]
 pub struct ParamArgs {
     /// `sum_powers` argument (0..=50000; lesson: 10000).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("n", Limits::N))]
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("n", Limits::N))]
     pub n: Option<u64>,
     /// Number of tasks (1..=256).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("tasks", Limits::TASKS))]
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("tasks", Limits::TASKS))]
     pub tasks: Option<u64>,
     /// Threads or processes (1..=64).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("workers", Limits::WORKERS))]
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("workers", Limits::WORKERS))]
     pub workers: Option<u64>,
     /// GIL switch interval in ms (0.01..=1000; CPython's default is 5).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged_f64("switch-interval-ms", Limits::SWITCH_INTERVAL_MS))]
     pub switch_interval_ms: Option<f64>,
     /// GIL mode for thread scenarios.
@@ -143,19 +144,19 @@ pub struct ParamArgs {
     #[arg(long = "url")]
     pub urls: Vec<String>,
     /// Image server time to first byte, ms (0..=10000).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
     pub latency_ms: Option<u64>,
     /// Image server bandwidth per connection, kbit/s (0..=10000000; 0 = unlimited).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: Option<u64>,
     /// Counter increments per worker in `race` (1..=50000000).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("increments", Limits::INCREMENTS))]
     pub increments: Option<u64>,
     /// Tasks per chunk in `cpu-pool` (1..=256; default: CPython's rule).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("chunksize", Limits::CHUNKSIZE))]
     pub chunksize: Option<u64>,
 }
@@ -182,11 +183,11 @@ impl ParamArgs {
 #[derive(Debug, Clone, Copy, Args)]
 pub struct DownloadArgs {
     /// Give up on a download after this many seconds (1..=3600; default 60).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("timeout-s", download::TIMEOUT_S))]
     pub timeout_s: Option<u64>,
     /// Refuse a download body larger than this many bytes (1..=4294967296; default 64 MiB).
-    #[arg(long, allow_negative_numbers = true,
+    #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("max-bytes", download::MAX_BYTES))]
     pub max_bytes: Option<u64>,
 }
@@ -241,15 +242,15 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct ImagesArgs {
     /// Port on 127.0.0.1 (0..=65535; 0 = any free port).
-    #[arg(long, default_value_t = 8000, allow_negative_numbers = true, value_parser = port("port"))]
+    #[arg(long, default_value_t = 8000, allow_hyphen_values = true, value_parser = port("port"))]
     pub port: u16,
     /// Time to first byte, ms (0..=10000).
     #[arg(long, default_value_t = gil_lab::scenario::DEFAULT_LATENCY_MS,
-          allow_negative_numbers = true, value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
+          allow_hyphen_values = true, value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
     pub latency_ms: u64,
     /// Bandwidth per connection, kbit/s (0..=10000000; 0 = unlimited).
     #[arg(long, default_value_t = gil_lab::scenario::DEFAULT_BANDWIDTH_KBPS,
-          allow_negative_numbers = true,
+          allow_hyphen_values = true,
           value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: u64,
 }
@@ -259,18 +260,18 @@ pub struct ImagesArgs {
 pub struct BenchArgs {
     /// `sum_powers` argument for the CPU scenarios (0..=50000; the single-call timing also
     /// runs 10000).
-    #[arg(long, default_value_t = 5000, allow_negative_numbers = true,
+    #[arg(long, default_value_t = 5000, allow_hyphen_values = true,
           value_parser = ranged("n", Limits::N))]
     pub n: u64,
     /// Also run the equivalent Python code with `python3` and print it side by side.
     #[arg(long)]
     pub python: bool,
     /// Image server time to first byte for the I/O scenarios, ms (0..=10000).
-    #[arg(long, default_value_t = 50, allow_negative_numbers = true,
+    #[arg(long, default_value_t = 50, allow_hyphen_values = true,
           value_parser = ranged("latency-ms", Limits::LATENCY_MS))]
     pub latency_ms: u64,
     /// Image server bandwidth for the I/O scenarios, kbit/s (0..=10000000; 0 = unlimited).
-    #[arg(long, default_value_t = 160_000, allow_negative_numbers = true,
+    #[arg(long, default_value_t = 160_000, allow_hyphen_values = true,
           value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: u64,
     /// Write the results as JSON to this file.
@@ -293,7 +294,7 @@ pub struct BenchArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Port (0..=65535; 0 = any free port).
-    #[arg(long, default_value_t = 8080, allow_negative_numbers = true, value_parser = port("port"))]
+    #[arg(long, default_value_t = 8080, allow_hyphen_values = true, value_parser = port("port"))]
     pub port: u16,
     /// Address to listen on. Anything but loopback lets anyone who can reach it run CPU work
     /// on this machine.

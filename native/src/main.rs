@@ -10,6 +10,16 @@ macro_rules! say {
     }};
 }
 
+/// `println!` that returns the error instead of panicking: a reader that went away
+/// (`gil-lab list | head -1`) ends the command quietly ([`quiet_end`]), and a full disk behind
+/// standard output is reported.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($t)*)
+    }};
+}
+
 mod api;
 mod baseline;
 mod bench;
@@ -43,10 +53,20 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::error::{Interrupted, UsageError};
 
-fn list() {
+fn list() -> anyhow::Result<()> {
     for s in gil_lab::scenario::SCENARIOS {
-        println!("{:<18} {}", s.name, s.summary);
+        out!("{:<18} {}", s.name, s.summary)?;
     }
+    Ok(())
+}
+
+/// Whether `e` is standard output's reader going away (`| head`): not a failure of ours,
+/// and nothing is left to say to anyone, so the command ends quietly with status 0.
+fn quiet_end(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// `gil-lab images`: serves until the first Ctrl-C.
@@ -72,8 +92,10 @@ fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
         args.latency_ms,
         args.bandwidth_kbps
     );
+    // The URLs are a convenience: a reader that took the first and left (`| head -1`) must
+    // not stop the server it is about to use.
     for url in srv.urls() {
-        println!("{url}");
+        let _ = out!("{url}");
     }
     rt.block_on(ctrl_c.wait());
     say!("\nstopping the image server…");
@@ -96,10 +118,7 @@ fn main() -> ExitCode {
         stop::install();
     }
     let result = match cli.command {
-        Command::List => {
-            list();
-            Ok(())
-        }
+        Command::List => list(),
         Command::Run(args) => run::cmd(*args),
         Command::Images(args) => images(args),
         Command::Bench(args) => bench::cmd(args),
@@ -122,7 +141,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.downcast_ref::<Interrupted>().is_some() {
+            if quiet_end(&e) {
+                ExitCode::SUCCESS
+            } else if e.downcast_ref::<Interrupted>().is_some() {
                 say!("{e}");
                 ExitCode::from(stop::first_signal().1)
             } else if e.downcast_ref::<UsageError>().is_some() {

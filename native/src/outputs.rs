@@ -1,6 +1,8 @@
 //! The report's outputs that `run` and `simulate` share: `--json`, `--svg`, `--html`,
 //! `--trace` and the terminal chart's `--width`. Paths are checked before any work starts (a
-//! run may take minutes), and files are written atomically (`files::write_output`).
+//! run may take minutes), files are written as their kind calls for (`files::write_output`:
+//! whole or not at all for a regular file, in place for a device or a pipe), and every file
+//! asked for is written whatever happens to the chart on the terminal.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use gil_lab::trace::RunReport;
 use gil_lab::view;
 
 use crate::cli::ranged;
-use crate::files::{check_output, write_output};
+use crate::files::{check_output, check_stdout, write_output, write_stdout};
 
 /// Where the report goes.
 #[derive(Debug, Args)]
@@ -29,7 +31,7 @@ pub struct OutputArgs {
     #[arg(long)]
     pub trace: Option<PathBuf>,
     /// Terminal chart width in columns (40..=400; default: fit the terminal).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("width", (40, 400)))]
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("width", (40, 400)))]
     pub width: Option<u64>,
 }
 
@@ -44,6 +46,9 @@ impl OutputArgs {
 
     /// Refuses an output path that cannot be written, naming its flag.
     pub fn check(&self) -> anyhow::Result<()> {
+        if self.json_to_stdout() {
+            check_stdout("json")?;
+        }
         for (flag, p) in [
             ("json", self.json_path()),
             ("svg", self.svg.as_deref()),
@@ -90,10 +95,25 @@ impl OutputArgs {
         writeln!(out, "{}", view::text_summary(report))
     }
 
+    /// Draws the chart with `chart` (given the chart's writer, colour and width), then writes
+    /// every file asked for. The files are written even when the chart cannot be (a closed
+    /// pipe, a full disk behind standard output): a report the user asked for must not depend
+    /// on the terminal. The chart's error, if any, is returned after that.
+    pub fn deliver(
+        &self,
+        report: &RunReport,
+        chart: impl FnOnce(&mut dyn Write, bool, usize) -> std::io::Result<()>,
+    ) -> anyhow::Result<()> {
+        let (mut out, color, width) = self.chart();
+        let drawn = chart(&mut *out, color, width).and_then(|()| out.flush());
+        self.write_files(report)?;
+        drawn.map_err(|e| anyhow::Error::new(e).context("cannot print the chart"))
+    }
+
     /// Writes every file asked for (and the JSON to standard output for `--json -`).
     pub fn write_files(&self, report: &RunReport) -> anyhow::Result<()> {
         if self.json_to_stdout() {
-            println!("{}", report.to_json());
+            write_stdout((report.to_json() + "\n").as_bytes())?;
         }
         if let Some(p) = self.json_path() {
             write_output("json", p, report.to_json().as_bytes())?;

@@ -1,7 +1,6 @@
 //! `gil-lab run`: validate, start what the scenario needs (the image server), run it on OS
 //! threads and processes, then draw and save the report.
 
-use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -200,21 +199,23 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
     progress.finish();
     let report = report?;
 
-    let (mut chart_out, color, width) = args.output.chart();
-    OutputArgs::write_chart(&mut chart_out, &report, color, width)?;
-    if report.baseline_wall_us.is_none()
-        && let Some(base) = scenario.baseline
-    {
-        writeln!(
-            chart_out,
-            "(run `gil-lab run {base}` with the same parameters to see the speed-up)"
-        )?;
-    }
-
-    args.output.write_files(&report)?;
+    let delivered = args.output.deliver(&report, |out, color, width| {
+        OutputArgs::write_chart(out, &report, color, width)?;
+        if report.baseline_wall_us.is_none()
+            && let Some(base) = scenario.baseline
+        {
+            writeln!(
+                out,
+                "(run `gil-lab run {base}` with the same parameters to see the speed-up)"
+            )?;
+        }
+        Ok(())
+    });
     if opts.stop.load(Ordering::Relaxed) {
+        // The files were written; the signal decides the exit status.
         return Err(crate::error::Interrupted.into());
     }
+    delivered?;
     let failed: Vec<&str> = report
         .tasks
         .iter()

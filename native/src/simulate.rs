@@ -31,7 +31,7 @@ pub struct SimulateArgs {
     #[command(flatten)]
     pub params: ParamArgs,
     /// Cores of the modelled machine (1..=256; default: this machine's).
-    #[arg(long, allow_negative_numbers = true, value_parser = ranged("cores", (1, 256)))]
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("cores", (1, 256)))]
     pub cores: Option<u64>,
     /// Python modelled: 3.11, 3.12, 3.13t or 3.14t (default 3.11, or 3.13t with --gil free).
     #[arg(long)]
@@ -40,7 +40,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub start_method: Option<String>,
     /// Seed of the scheduling choices.
-    #[arg(long, default_value_t = 0, allow_negative_numbers = true,
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true,
           value_parser = ranged("seed", (0, u64::MAX)))]
     pub seed: u64,
     /// Whose speed: native (the lab's own engine) or cpython (from `calibrate --python`).
