@@ -10,9 +10,13 @@
 //! with `--allow-host`. The port is not checked, for the same reason.
 //!
 //! **Framing.** The page served with the run API carries the token and can start runs on this
-//! machine, so only a page of its own origin may frame it (`frame-ancestors 'self'`, no
-//! clickjacking). Without the API the files are the same as any static copy, which course
-//! pages embed (`frame-ancestors *`). The rest of the policy is only what the page's own
+//! machine, so only a page of its own origin may frame it (`frame-ancestors 'self'` and
+//! `X-Frame-Options: SAMEORIGIN`: no clickjacking of "Run natively"). A request for the page
+//! *as a frame* (`Sec-Fetch-Dest: iframe`, which a page cannot forge) gets the static page
+//! instead, without the token, which course pages embed like any static copy: every answer
+//! but the token page has no `frame-ancestors` restriction (`*` would still refuse a course
+//! page opened from a file or an opaque origin). A browser that sends no `Sec-Fetch-Dest` gets
+//! the token page, which it then refuses to frame elsewhere. The rest of the policy is only what the page's own
 //! loading was checked against (`index.html`, `frontend/js/*.js`, the lesson page): no
 //! plugins, no `<base>` pointing elsewhere. Scripts and styles are not restricted here: the
 //! page runs an inline module script, inline styles, wasm and blob: workers, and no browser
@@ -73,13 +77,30 @@ fn host_name(host: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-/// What the headers middleware needs to know about the site.
+/// What every request must pass.
 #[derive(Debug, Clone)]
 pub struct Guard {
     /// Hosts answered.
     pub hosts: AllowedHosts,
-    /// Whether the run API is on (the page then carries the token).
-    pub run_api: bool,
+}
+
+/// Marks a response that carries the API token: only its own origin may frame it.
+#[derive(Debug, Clone, Copy)]
+pub struct CarriesToken;
+
+/// Whether a request asks for a document to show in a frame (`Sec-Fetch-Dest`, set by the
+/// browser and never by a page's script).
+pub fn framed(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-dest")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|d| matches!(d, "iframe" | "frame" | "embed" | "object" | "fencedframe"))
+}
+
+/// Says that the page differs for frames, so no cache hands a frame the token page.
+pub fn vary_on_frame(res: &mut Response) {
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("sec-fetch-dest"));
 }
 
 /// Refuses a request whose `Host` is not this server (403, before anything else runs), and
@@ -97,7 +118,8 @@ pub async fn guard(State(guard): State<Arc<Guard>>, req: Request, next: Next) ->
     } else {
         refused(host)
     };
-    security_headers(&mut res, guard.run_api, isolated);
+    let token = res.extensions().get::<CarriesToken>().is_some();
+    security_headers(&mut res, token, isolated);
     res
 }
 
@@ -117,22 +139,22 @@ fn refused(host: &str) -> Response {
         .into_response()
 }
 
-/// The policy of a page served with the run API: framed only by its own origin.
-pub const CSP_WITH_API: &str = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'";
-/// The policy of the plain files: any page may embed them.
-pub const CSP_FILES_ONLY: &str = "frame-ancestors *; object-src 'none'; base-uri 'self'";
+/// The policy of the page that carries the token: framed only by its own origin.
+pub const CSP_WITH_TOKEN: &str = "frame-ancestors 'self'; object-src 'none'; base-uri 'self'";
+/// The policy of everything else: any page may embed it.
+pub const CSP_FILES: &str = "object-src 'none'; base-uri 'self'";
 
-fn security_headers(res: &mut Response, run_api: bool, isolated: bool) {
+fn security_headers(res: &mut Response, carries_token: bool, isolated: bool) {
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if run_api {
+    if carries_token {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP_WITH_API),
+            HeaderValue::from_static(CSP_WITH_TOKEN),
         );
         // For browsers older than `frame-ancestors`.
         h.insert(
@@ -142,7 +164,7 @@ fn security_headers(res: &mut Response, run_api: bool, isolated: bool) {
     } else {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP_FILES_ONLY),
+            HeaderValue::from_static(CSP_FILES),
         );
     }
     if isolated {

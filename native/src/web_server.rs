@@ -12,7 +12,9 @@
 //! `ETag` (304 on a match), gzip or brotli when the client accepts it (the wasm modules shrink
 //! to about a third); paths that would leave the root (`..`, encoded or not, symlinks out) are
 //! refused with 404, and so are dotfiles (any segment starting with `.`, such as `/.git/config`).
-//! `index.html` gets `<meta name="gil-lab-token">` when the API is on. Every request passes
+//! `index.html` gets `<meta name="gil-lab-token">` when the API is on, unless it is asked for
+//! as a frame (`Sec-Fetch-Dest: iframe`): a framed page gets the static page, as course pages
+//! embed it, and only the page with the token is `frame-ancestors 'self'`. Every request passes
 //! the `Host` check first and every answer gets the security headers ([`crate::web_guard`]).
 
 use std::net::SocketAddr;
@@ -100,7 +102,6 @@ pub fn serve(config: WebConfig) -> anyhow::Result<()> {
         api: api.clone(),
         guard: Arc::new(Guard {
             hosts: AllowedHosts::new(config.addr.ip(), config.allow_hosts),
-            run_api: config.run_api,
         }),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -260,17 +261,22 @@ async fn static_file(State(site): State<Arc<Site>>, req: Request) -> Response {
     let Some(file) = resolve(&site.root, path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
+    let index = site.api.is_some() && file == site.root.join("index.html");
     if let Some(api) = &site.api
-        && file == site.root.join("index.html")
+        && index
+        && !web_guard::framed(req.headers())
     {
-        return match tokio::fs::read_to_string(&file).await {
+        let mut res = match tokio::fs::read_to_string(&file).await {
             Ok(html) => (
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
                 with_token(&html, api.token()),
             )
                 .into_response(),
-            Err(_) => text(StatusCode::NOT_FOUND, "not found\n"),
+            Err(_) => return text(StatusCode::NOT_FOUND, "not found\n"),
         };
+        res.extensions_mut().insert(web_guard::CarriesToken);
+        web_guard::vary_on_frame(&mut res);
+        return res;
     }
     let tag = std::fs::metadata(&file).ok().as_ref().and_then(etag);
     if let Some(tag) = &tag
@@ -292,6 +298,10 @@ async fn static_file(State(site): State<Arc<Site>>, req: Request) -> Response {
     };
     if let Some(v) = tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
         res.headers_mut().insert(header::ETAG, v);
+    }
+    if index {
+        // The page asked for as a frame: the static page, without the token.
+        web_guard::vary_on_frame(&mut res);
     }
     res
 }
@@ -322,7 +332,6 @@ mod tests {
         let api = run_api.then(|| Arc::new(Api::new("t0k3n".into())));
         let guard = Arc::new(Guard {
             hosts: AllowedHosts::new(addr.ip(), Vec::new()),
-            run_api,
         });
         let site = Arc::new(Site { root, api, guard });
         std::thread::spawn(move || {

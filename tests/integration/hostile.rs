@@ -351,8 +351,9 @@ fn header<'a>(res: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn only_its_own_origin_may_frame_the_page_that_runs_natively() {
     let srv = Server::start(&unique_tag("csp"), &[]);
-    for path in ["/", "/plain/", "/app.wasm"] {
+    for path in ["/", "/plain/", "/index.html"] {
         let res = srv.request("GET", path, &[], "");
+        assert!(res.contains("gil-lab-token"), "{path}: {res}");
         let csp = header(&res, "content-security-policy").unwrap_or_else(|| panic!("{res}"));
         assert!(csp.contains("frame-ancestors 'self'"), "{path}: {csp}");
         assert!(csp.contains("object-src 'none'"), "{path}: {csp}");
@@ -374,12 +375,27 @@ fn only_its_own_origin_may_frame_the_page_that_runs_natively() {
     );
     let res = srv.request("GET", "/plain/", &[], "");
     assert_eq!(header(&res, "cross-origin-embedder-policy"), None);
+    // Asked for as a frame (a course page's iframe), the page is the static one: no token,
+    // and anyone may frame it.
+    for path in ["/", "/plain/?embed=cpu-threads"] {
+        let res = srv.request("GET", path, &[("Sec-Fetch-Dest", "iframe")], "");
+        assert_eq!(status(&res), 200, "{res}");
+        assert!(!res.contains("gil-lab-token"), "{path}: {res}");
+        let csp = header(&res, "content-security-policy").unwrap_or_else(|| panic!("{res}"));
+        assert!(!csp.contains("frame-ancestors"), "{path}: {csp}");
+        assert_eq!(header(&res, "x-frame-options"), None, "{path}");
+        assert!(header(&res, "vary").is_some_and(|v| v.contains("sec-fetch-dest")));
+    }
+    // The other files are what any static copy serves.
+    let res = srv.request("GET", "/app.wasm", &[], "");
+    let csp = header(&res, "content-security-policy").unwrap_or_else(|| panic!("{res}"));
+    assert!(!csp.contains("frame-ancestors"), "{csp}");
 
-    // The files alone are what course pages embed.
+    // The files alone too.
     let files = Server::start(&unique_tag("csp-files"), &["--no-run-api"]);
     let res = files.request("GET", "/plain/", &[], "");
     let csp = header(&res, "content-security-policy").unwrap_or_else(|| panic!("{res}"));
-    assert!(csp.contains("frame-ancestors *"), "{csp}");
+    assert!(!csp.contains("frame-ancestors"), "{csp}");
     assert_eq!(header(&res, "x-frame-options"), None);
 }
 
