@@ -15,9 +15,12 @@
 //! ```
 //!
 //! Closing the stream, or `DELETE /api/run/<id>`, stops the run and its processes (the same
-//! way as Ctrl-C stops `gil-lab run`). Refusals: a foreign `Origin`, a `Host` that is not this
-//! server (DNS rebinding) or a missing/wrong token → 403; a bad parameter → 400 with the CLI's
-//! one-line message; a second run while one is going → 429.
+//! way as Ctrl-C stops `gil-lab run`); so does a stream left unread, once [`LIVE_BUFFER`]
+//! events wait for it or its connection has taken no bytes for the write timeout. The run
+//! slot is then free within [`REPORT_WAIT`] of the run's end. Refusals: a foreign `Origin` or
+//! a missing/wrong token → 403 (a `Host` that is not this server, DNS rebinding, is refused
+//! before any route, [`crate::web_guard`]); a bad parameter → 400 with the CLI's one-line
+//! message; a second run while one is going → 429.
 //!
 //! Why a token as well as the origin check: the API starts CPU work and processes, so only the
 //! page this server served may use it; the token is new at every start and only readable by a
@@ -25,7 +28,6 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -49,17 +51,20 @@ use crate::run;
 pub const TOKEN_HEADER: &str = "x-gil-lab-token";
 /// The response header naming the run.
 pub const RUN_HEADER: &str = "x-gil-lab-run";
-/// Live events buffered for a slow reader before span and progress events are dropped (the
-/// final report always arrives whole).
+/// Live events waiting for a reader at most. When they are all still waiting, the reader has
+/// stopped reading (the connection's own socket buffers are full before this fills): the run
+/// is stopped, so a stream nobody reads cannot hold the one run slot for the run's length.
 const LIVE_BUFFER: usize = 8192;
+/// How long the end of a run waits for room for its report in a stream that is not being
+/// read, before it gives up on it and frees the run slot.
+const REPORT_WAIT: Duration = Duration::from_secs(5);
 /// How long shutting down waits for a stopped run to wind down.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-/// The run API's state: its token, which hosts it answers to, the run going on.
+/// The run API's state: its token and the run going on. (Which hosts it answers to is
+/// checked for every request of the server, [`crate::web_guard`].)
 pub struct Api {
     token: String,
-    /// `Host` values accepted; `None` accepts any (the server was bound beyond loopback).
-    hosts: Option<Vec<String>>,
     next_id: AtomicU64,
     active: Mutex<Option<ActiveRun>>,
 }
@@ -81,24 +86,10 @@ pub fn new_token() -> anyhow::Result<String> {
 }
 
 impl Api {
-    /// The API of a server listening on `addr`, guarded by `token`.
-    pub fn new(token: String, addr: SocketAddr) -> Self {
-        let port = addr.port();
-        let hosts = addr.ip().is_loopback().then(|| {
-            let mut h = vec![
-                format!("127.0.0.1:{port}"),
-                format!("localhost:{port}"),
-                format!("[::1]:{port}"),
-                format!("{addr}"),
-            ];
-            if port == 80 {
-                h.extend(["127.0.0.1".into(), "localhost".into(), "[::1]".into()]);
-            }
-            h
-        });
+    /// The API of a server, guarded by `token`.
+    pub fn new(token: String) -> Self {
         Self {
             token,
-            hosts,
             next_id: AtomicU64::new(1),
             active: Mutex::new(None),
         }
@@ -118,12 +109,8 @@ impl Api {
     /// Why a request may not use the API, if it may not.
     fn refuse(&self, headers: &HeaderMap) -> Option<Response> {
         let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        // The server answers only Hosts that name it; the page's own origin is that Host.
         let host = text(header::HOST).unwrap_or("");
-        if let Some(hosts) = &self.hosts
-            && !hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
-        {
-            return Some(forbidden(format!("Host {host:?} is not this server")));
-        }
         if let Some(origin) = text(header::ORIGIN)
             && !origin.eq_ignore_ascii_case(&format!("http://{host}"))
         {
@@ -249,20 +236,55 @@ fn overrides(body: &BTreeMap<String, Value>) -> Result<Overrides, String> {
 }
 
 /// Sends spans, progress and task ends to the event stream as they happen. Never blocks a
-/// lane: when the reader is too slow, live events are dropped (the report has them all).
+/// lane: when [`LIVE_BUFFER`] events wait unread, the run is stopped and later live events
+/// are dropped (the report has them all).
 struct LiveSink {
     tx: mpsc::Sender<Event>,
+    stop: Arc<AtomicBool>,
     dropped: AtomicU64,
+    /// The buffer filled up: the reader stopped reading.
+    overflowed: AtomicBool,
 }
 
 impl LiveSink {
     fn send(&self, name: &str, data: &impl serde::Serialize) {
+        if self.overflowed.load(Ordering::Relaxed) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let Ok(text) = serde_json::to_string(data) else {
             return;
         };
         let ev = Event::default().event(name).data(text);
-        if self.tx.try_send(ev).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        match self.tx.try_send(ev) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                self.overflowed.store(true, Ordering::Relaxed);
+                self.stop.store(true, Ordering::Relaxed);
+            }
+            // The stream is gone: `StopOnDrop` has stopped the run already.
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Hands the report (or error) to the stream, waiting at most [`REPORT_WAIT`] for room: a
+/// reader that is reading gets it whole, one that is not does not keep the run slot.
+fn send_last(tx: &mpsc::Sender<Event>, mut ev: Event) {
+    let t0 = std::time::Instant::now();
+    loop {
+        match tx.try_send(ev) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return,
+            Err(mpsc::error::TrySendError::Full(back)) => {
+                if t0.elapsed() >= REPORT_WAIT {
+                    return;
+                }
+                ev = back;
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 }
@@ -344,7 +366,9 @@ pub async fn start(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes)
             .spawn(move || {
                 let sink = LiveSink {
                     tx: tx.clone(),
+                    stop: stop.clone(),
                     dropped: AtomicU64::new(0),
+                    overflowed: AtomicBool::new(false),
                 };
                 let opts = run::ExecOptions {
                     out: None,
@@ -355,7 +379,11 @@ pub async fn start(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes)
                 let ev = match run::execute(scenario, &params, &opts) {
                     Ok(mut report) => {
                         let dropped = sink.dropped.load(Ordering::Relaxed);
-                        if dropped > 0 {
+                        if sink.overflowed.load(Ordering::Relaxed) {
+                            report.notes.push(format!(
+                                "The event stream was not read ({LIVE_BUFFER} events waited), so the run was stopped."
+                            ));
+                        } else if dropped > 0 {
                             report.notes.push(format!(
                                 "{dropped} live events were not streamed (the reader was slow); the report holds them all."
                             ));
@@ -364,12 +392,15 @@ pub async fn start(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes)
                     }
                     Err(e) => Event::default().event("error").data(format!("{e:#}")),
                 };
-                // The report must arrive whole: wait for room rather than drop it.
-                let _ = tx.blocking_send(ev);
-                let mut active = api.active();
-                if active.as_ref().is_some_and(|r| r.id == id) {
-                    *active = None;
+                // The run is over: free its slot before the report goes out, so a client that
+                // posts the next run as soon as it reads this report is never told 429.
+                {
+                    let mut active = api.active();
+                    if active.as_ref().is_some_and(|r| r.id == id) {
+                        *active = None;
+                    }
                 }
+                send_last(&tx, ev);
             })
     };
     let thread = match thread {

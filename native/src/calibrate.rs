@@ -515,7 +515,9 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
     )?;
     out!(
         "  thread start {thread_start:.0} µs; worker process: parent {:.0} µs, start {:.0} µs, exit {:.0} µs; batch round trip {batch:.0} µs; first sum_powers(3000) in a fresh worker {first_task:.0} µs slower",
-        start.parent_us, start.child_us, start.exit_us
+        start.parent_us,
+        start.child_us,
+        start.exit_us
     )?;
     out!("  GIL hand-off {handoff:.0} µs, timer slack {slack:.0} µs")?;
     let effs: Vec<String> = profile
@@ -531,7 +533,9 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         out!("  CPython: {}", c.origin)?;
         out!(
             "    counter {:.1} ns per bytecode, {:.1} ns per op; thread start {:.0} µs",
-            c.bytecode_ns, c.op_ns, c.thread_start_us
+            c.bytecode_ns,
+            c.op_ns,
+            c.thread_start_us
         )?;
         for (m, s) in [
             ("fork", c.process.fork),
@@ -540,7 +544,9 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         ] {
             out!(
                 "    {m:<10} parent {:>7.0} µs, child {:>8.0} µs, exit {:>7.0} µs",
-                s.parent_us, s.child_us, s.exit_us
+                s.parent_us,
+                s.child_us,
+                s.exit_us
             )?;
         }
         let effs: Vec<String> = c.efficiency.iter().map(|e| format!("{e:.2}")).collect();

@@ -253,6 +253,10 @@ pub struct ImagesArgs {
           allow_hyphen_values = true,
           value_parser = ranged("bandwidth-kbps", Limits::BANDWIDTH_KBPS))]
     pub bandwidth_kbps: u64,
+    /// Drop a connection whose client takes no bytes for this many seconds (1..=3600).
+    #[arg(long, default_value_t = crate::http::DEFAULT_WRITE_TIMEOUT_S, allow_negative_numbers = true,
+          value_parser = ranged("write-timeout-s", crate::http::WRITE_TIMEOUT_S))]
+    pub write_timeout_s: u64,
 }
 
 /// `gil-lab bench`.
@@ -306,6 +310,32 @@ pub struct ServeArgs {
     /// Do not offer `POST /api/run` (the page then runs everything in the browser).
     #[arg(long)]
     pub no_run_api: bool,
+    /// Also answer requests whose `Host` is NAME (repeatable): the name a reverse proxy or
+    /// the LAN reaches this server by. Loopback names and IP addresses need none.
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = host_name)]
+    pub allow_host: Vec<String>,
+    /// Drop a connection whose client takes no bytes for this many seconds (1..=3600).
+    #[arg(long, default_value_t = crate::http::DEFAULT_WRITE_TIMEOUT_S, allow_negative_numbers = true,
+          value_parser = ranged("write-timeout-s", crate::http::WRITE_TIMEOUT_S))]
+    pub write_timeout_s: u64,
+}
+
+/// `--allow-host`: a DNS name, as a `Host` header carries it (without a port).
+fn host_name(s: &str) -> Result<String, String> {
+    let name = s.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    if ok {
+        Ok(name)
+    } else {
+        Err(format!(
+            "allow-host = {s:?} is not a host name: allowed letters, digits, '-' and '.', \
+             without a port (e.g. lab.example.org)"
+        ))
+    }
 }
 
 /// `gil-lab __worker`.

@@ -1,6 +1,8 @@
 //! Real downloads: an HTTP GET with `reqwest` (rustls, no OpenSSL) and a real file write, into a
 //! temp file renamed into place so a failed download never leaves a partial file.
 //!
+//! Redirects are followed to `http:`/`https:` only, at most [`MAX_REDIRECTS`] of them.
+//!
 //! Every download has a deadline (`--timeout-s`) and a size limit (`--max-bytes`), and gives up
 //! within [`STOP_POLL`] of the run's stop flag being set: a stalled server must not hold a
 //! Ctrl-C for minutes. That needs a request that can be abandoned half way, so downloads run on
@@ -26,6 +28,9 @@ pub const TIMEOUT_S: (u64, u64) = (1, 3600);
 pub const DEFAULT_MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Allowed `--max-bytes`.
 pub const MAX_BYTES: (u64, u64) = (1, 4 * 1024 * 1024 * 1024);
+/// Redirects followed at most (as many as `requests` would follow in practice; a chain longer
+/// than this is a loop or a trap).
+pub const MAX_REDIRECTS: usize = 10;
 
 /// What one download may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +96,7 @@ impl NativeIo {
         let client = reqwest::Client::builder()
             // Like `requests.get`, every download opens its own connection.
             .pool_max_idle_per_host(0)
+            .redirect(redirect_policy())
             .build()
             .context("could not create the HTTP client")?;
         Ok(self.client.get_or_init(|| (rt, client)))
@@ -103,6 +109,25 @@ impl NativeIo {
     ) -> anyhow::Result<DownloadOutput> {
         let max = self.limits.max_bytes;
         let mut res = client.get(&spec.url).send().await?.error_for_status()?;
+        // A redirect that was not followed (reqwest stops, without asking the policy, at a
+        // `Location` that is not http(s), and at none) has no image in its body: it is a
+        // failure, not an empty download.
+        if res.status().is_redirection() {
+            match res
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(to) => bail!(
+                    "the server answered {}, a redirect to {to}, but downloads follow only http and https",
+                    res.status()
+                ),
+                None => bail!(
+                    "the server answered {} without a Location to follow",
+                    res.status()
+                ),
+            }
+        }
         if let Some(len) = res.content_length().filter(|&l| l > max) {
             bail!("the body is {len} bytes, more than max-bytes = {max}");
         }
@@ -143,6 +168,35 @@ impl NativeIo {
         })
     }
 }
+
+/// Follows redirects only to `http:` and `https:` URLs, and at most [`MAX_REDIRECTS`]: a
+/// redirect to `file:///etc/passwd` (or `ftp:`, `data:`…) fails the download with a message
+/// naming it. (reqwest itself stops at a Location it cannot fetch and hands back the redirect
+/// with its empty body, which used to count as a 0-byte download; `fetch_and_write` refuses
+/// that, this refuses the rest.)
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let msg = format!("more than {MAX_REDIRECTS} redirects");
+            return attempt.error(RedirectRefused(msg));
+        }
+        match attempt.url().scheme() {
+            "http" | "https" => attempt.follow(),
+            other => {
+                let msg = format!(
+                    "redirected to {} ({other}: URL), but downloads follow only http and https",
+                    attempt.url()
+                );
+                attempt.error(RedirectRefused(msg))
+            }
+        }
+    })
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RedirectRefused(String);
 
 impl IoPerformer for NativeIo {
     fn download(&self, spec: &DownloadSpec) -> Result<DownloadOutput, String> {

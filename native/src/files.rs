@@ -156,10 +156,7 @@ pub fn write_to(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             f.flush()
         }
         Target::Descriptor(fd) => write_descriptor(fd, bytes),
-        Target::Folder => Err(std::io::Error::new(
-            ErrorKind::IsADirectory,
-            "is a folder",
-        )),
+        Target::Folder => Err(std::io::Error::new(ErrorKind::IsADirectory, "is a folder")),
     }
 }
 
@@ -209,9 +206,9 @@ pub fn check_output(flag: &str, path: &Path) -> anyhow::Result<()> {
     match classify(path) {
         Err(e) => refuse(format!("cannot use it ({e})")),
         Ok(Target::Folder) => refuse("is a folder; allowed: a file path".into()),
-        Ok(Target::Descriptor(fd)) if !is_open(fd) => {
-            refuse(format!("descriptor {fd} is closed; allowed: an open one, or a file path"))
-        }
+        Ok(Target::Descriptor(fd)) if !is_open(fd) => refuse(format!(
+            "descriptor {fd} is closed; allowed: an open one, or a file path"
+        )),
         Ok(Target::Descriptor(_)) => Ok(()),
         // Not opened: opening a named pipe would wait for a reader, and closing it again
         // would end the reader's input before the report is written.
@@ -224,7 +221,10 @@ pub fn check_output(flag: &str, path: &Path) -> anyhow::Result<()> {
             if !dir.is_dir() {
                 return refuse(format!("folder {} does not exist", dir.display()));
             }
-            match tempfile::Builder::new().prefix(".gil-lab-").tempfile_in(dir) {
+            match tempfile::Builder::new()
+                .prefix(".gil-lab-")
+                .tempfile_in(dir)
+            {
                 Ok(_) => Ok(()),
                 Err(e) => refuse(format!("folder {} is not writable ({e})", dir.display())),
             }

@@ -3,7 +3,9 @@
 //! I/O-bound without any network.
 //!
 //! It runs on a small tokio runtime of its own thread (see [`crate::http`] for how connections
-//! are taken), so `gil-lab run` can start one in the background and drop it afterwards.
+//! are taken: a client that stops reading is dropped after the write timeout, and one client
+//! address holds at most half the connections), so `gil-lab run` can start one in the
+//! background and drop it afterwards.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,6 +48,21 @@ pub struct ImageServer {
 impl ImageServer {
     /// Binds `addr` (port 0 for any free port) and serves on a background thread.
     pub fn start(addr: SocketAddr, config: ServerConfig) -> anyhow::Result<Self> {
+        Self::start_with(
+            addr,
+            config,
+            Duration::from_secs(http::DEFAULT_WRITE_TIMEOUT_S),
+        )
+    }
+
+    /// [`ImageServer::start`], dropping a connection whose client takes no bytes for
+    /// `write_timeout` (`gil-lab images --write-timeout-s`).
+    pub fn start_with(
+        addr: SocketAddr,
+        config: ServerConfig,
+        write_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let limits = http::Limits::for_this_process(write_timeout);
         let listener = http::bind(addr)?;
         let addr = listener.local_addr()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -62,12 +79,7 @@ impl ImageServer {
                 let shutdown = async {
                     let _ = rx.await;
                 };
-                if let Err(e) = rt.block_on(http::serve(
-                    listener,
-                    app,
-                    http::Limits::default(),
-                    shutdown,
-                )) {
+                if let Err(e) = rt.block_on(http::serve(listener, app, limits, shutdown)) {
                     say!("image server stopped: {e:#}");
                 }
             })

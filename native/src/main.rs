@@ -41,8 +41,10 @@ mod run;
 mod shared_value;
 mod simulate;
 mod stop;
+mod web_guard;
 mod web_server;
 mod worker;
+mod write_deadline;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -75,9 +77,10 @@ fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
         latency: Duration::from_millis(args.latency_ms),
         bandwidth_kbps: args.bandwidth_kbps,
     };
-    let srv = image_server::ImageServer::start(
+    let srv = image_server::ImageServer::start_with(
         SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         config,
+        Duration::from_secs(args.write_timeout_s),
     )?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -132,6 +135,8 @@ fn main() -> ExitCode {
                 root,
                 addr: SocketAddr::new(args.bind, args.port),
                 run_api: !args.no_run_api,
+                allow_hosts: args.allow_host,
+                write_timeout: Duration::from_secs(args.write_timeout_s),
             })
         }
         Command::Simulate(args) => simulate::cmd(*args),

@@ -11,7 +11,11 @@
 //! Static files: GET and HEAD only (405 otherwise), byte ranges, `Last-Modified` and a weak
 //! `ETag` (304 on a match), gzip or brotli when the client accepts it (the wasm modules shrink
 //! to about a third); paths that would leave the root (`..`, encoded or not, symlinks out) are
-//! refused with 404. `index.html` gets `<meta name="gil-lab-token">` when the API is on.
+//! refused with 404, and so are dotfiles (any segment starting with `.`, such as `/.git/config`).
+//! `index.html` gets `<meta name="gil-lab-token">` when the API is on, unless it is asked for
+//! as a frame (`Sec-Fetch-Dest: iframe`): a framed page gets the static page, as course pages
+//! embed it, and only the page with the token is `frame-ancestors 'self'`. Every request passes
+//! the `Host` check first and every answer gets the security headers ([`crate::web_guard`]).
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
@@ -22,7 +26,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, post};
 use tower::ServiceExt;
@@ -32,6 +36,7 @@ use tower_http::services::ServeFile;
 
 use crate::api::{self, Api};
 use crate::http;
+use crate::web_guard::{self, AllowedHosts, Guard};
 
 /// The prefix under which the same files are served without isolation headers.
 pub const PLAIN_PREFIX: &str = "/plain";
@@ -44,12 +49,18 @@ pub struct WebConfig {
     pub addr: SocketAddr,
     /// Whether `POST /api/run` is offered.
     pub run_api: bool,
+    /// `--allow-host` names, answered beside loopback names and IP addresses.
+    pub allow_hosts: Vec<String>,
+    /// A connection whose client takes no bytes for this long is dropped.
+    pub write_timeout: std::time::Duration,
 }
 
-/// The server's state: the canonical root and, when on, the run API.
+/// The server's state: the canonical root, when on the run API, and what every request must
+/// pass.
 pub struct Site {
     root: PathBuf,
     api: Option<Arc<Api>>,
+    guard: Arc<Guard>,
 }
 
 /// Checks that `root` holds the built page; returns its canonical path.
@@ -76,7 +87,7 @@ pub fn serve(config: WebConfig) -> anyhow::Result<()> {
     let listener = http::bind(config.addr)?;
     let local = listener.local_addr()?;
     let api = if config.run_api {
-        Some(Arc::new(Api::new(api::new_token()?, local)))
+        Some(Arc::new(Api::new(api::new_token()?)))
     } else {
         None
     };
@@ -89,6 +100,9 @@ pub fn serve(config: WebConfig) -> anyhow::Result<()> {
     let site = Arc::new(Site {
         root: root.clone(),
         api: api.clone(),
+        guard: Arc::new(Guard {
+            hosts: AllowedHosts::new(config.addr.ip(), config.allow_hosts),
+        }),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -112,7 +126,7 @@ pub fn serve(config: WebConfig) -> anyhow::Result<()> {
     let result = rt.block_on(http::serve(
         listener,
         app(site),
-        http::Limits::default(),
+        http::Limits::for_this_process(config.write_timeout),
         ctrl_c.wait(),
     ));
     say!("\nstopping the server…");
@@ -138,10 +152,11 @@ pub fn app(site: Arc<Site>) -> Router {
         |status: StatusCode, _: axum::http::Version, h: &HeaderMap, _: &axum::http::Extensions| {
             status == StatusCode::OK && !h.contains_key(header::CONTENT_RANGE)
         };
+    let guard = site.guard.clone();
     router
         .fallback(static_file)
         .with_state(site)
-        .layer(middleware::from_fn(headers))
+        .layer(middleware::from_fn_with_state(guard, web_guard::guard))
         .layer(
             CompressionLayer::new()
                 .gzip(true)
@@ -150,35 +165,8 @@ pub fn app(site: Arc<Site>) -> Router {
         )
 }
 
-/// Isolation headers (except under `/plain/`), and no caching without revalidation.
-async fn headers(req: Request, next: Next) -> Response {
-    let isolated = plain_rest(req.uri().path()).is_none();
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if isolated {
-        h.insert(
-            "cross-origin-opener-policy",
-            HeaderValue::from_static("same-origin"),
-        );
-        h.insert(
-            "cross-origin-embedder-policy",
-            HeaderValue::from_static("require-corp"),
-        );
-        h.insert(
-            "cross-origin-resource-policy",
-            HeaderValue::from_static("same-origin"),
-        );
-    }
-    res
-}
-
 /// The path below `/plain`, when `path` is under it.
-fn plain_rest(path: &str) -> Option<&str> {
+pub fn plain_rest(path: &str) -> Option<&str> {
     match path.strip_prefix(PLAIN_PREFIX) {
         Some("") => Some("/"),
         Some(rest) if rest.starts_with('/') => Some(rest),
@@ -213,6 +201,8 @@ pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
     let mut out = root.to_path_buf();
     for c in Path::new(decoded.trim_start_matches('/')).components() {
         match c {
+            // Dotfiles (`.git/`, `.env`) are a checkout's, not the page's.
+            Component::Normal(p) if p.as_encoded_bytes().starts_with(b".") => return None,
             Component::Normal(p) => out.push(p),
             Component::CurDir => {}
             _ => return None,
@@ -271,17 +261,22 @@ async fn static_file(State(site): State<Arc<Site>>, req: Request) -> Response {
     let Some(file) = resolve(&site.root, path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
+    let index = site.api.is_some() && file == site.root.join("index.html");
     if let Some(api) = &site.api
-        && file == site.root.join("index.html")
+        && index
+        && !web_guard::framed(req.headers())
     {
-        return match tokio::fs::read_to_string(&file).await {
+        let mut res = match tokio::fs::read_to_string(&file).await {
             Ok(html) => (
                 [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
                 with_token(&html, api.token()),
             )
                 .into_response(),
-            Err(_) => text(StatusCode::NOT_FOUND, "not found\n"),
+            Err(_) => return text(StatusCode::NOT_FOUND, "not found\n"),
         };
+        res.extensions_mut().insert(web_guard::CarriesToken);
+        web_guard::vary_on_frame(&mut res);
+        return res;
     }
     let tag = std::fs::metadata(&file).ok().as_ref().and_then(etag);
     if let Some(tag) = &tag
@@ -303,6 +298,10 @@ async fn static_file(State(site): State<Arc<Site>>, req: Request) -> Response {
     };
     if let Some(v) = tag.and_then(|t| HeaderValue::from_str(&t).ok()) {
         res.headers_mut().insert(header::ETAG, v);
+    }
+    if index {
+        // The page asked for as a frame: the static page, without the token.
+        web_guard::vary_on_frame(&mut res);
     }
     res
 }
@@ -330,8 +329,11 @@ mod tests {
         let root = check_root(root).expect("root");
         let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let api = run_api.then(|| Arc::new(Api::new("t0k3n".into(), addr)));
-        let site = Arc::new(Site { root, api });
+        let api = run_api.then(|| Arc::new(Api::new("t0k3n".into())));
+        let guard = Arc::new(Guard {
+            hosts: AllowedHosts::new(addr.ip(), Vec::new()),
+        });
+        let site = Arc::new(Site { root, api, guard });
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -340,7 +342,7 @@ mod tests {
             let _ = rt.block_on(http::serve(
                 listener,
                 app(site),
-                http::Limits::default(),
+                http::Limits::for_this_process(std::time::Duration::from_secs(10)),
                 std::future::pending(),
             ));
         });
@@ -368,7 +370,7 @@ mod tests {
         let addr = start(dir.path(), false);
         let r = get(
             addr,
-            "GET /pkg/a.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /pkg/a.wasm HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         assert!(r.starts_with("HTTP/1.1 200"), "{r}");
         assert_eq!(header_of(&r, "content-type"), Some("application/wasm"));
@@ -382,7 +384,7 @@ mod tests {
         );
         let r = get(
             addr,
-            "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         assert!(
             r.starts_with("HTTP/1.1 200") && r.contains("text/html") && !r.contains("<p>"),
@@ -390,7 +392,7 @@ mod tests {
         );
         let r = get(
             addr,
-            "GET /plain/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /plain/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         assert!(
             r.contains("<p>hi</p>") && header_of(&r, "cross-origin-embedder-policy").is_none(),
@@ -407,7 +409,7 @@ mod tests {
         ] {
             let r = get(
                 addr,
-                &format!("GET {bad} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                &format!("GET {bad} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
             );
             assert!(
                 r.starts_with("HTTP/1.1 404") || r.starts_with("HTTP/1.1 400"),
@@ -416,14 +418,14 @@ mod tests {
         }
         let r = get(
             addr,
-            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
         assert!(r.starts_with("HTTP/1.1 405"), "{r}");
         assert_eq!(header_of(&r, "allow"), Some("GET, HEAD"));
         // Without the API, its path is just a missing file.
         let r = get(
             addr,
-            "POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            "POST /api/run HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         );
         assert!(r.starts_with("HTTP/1.1 405"), "{r}");
     }
@@ -436,7 +438,7 @@ mod tests {
         let addr = start(dir.path(), false);
         let r = get(
             addr,
-            "GET /leak.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /leak.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         assert!(r.starts_with("HTTP/1.1 404"), "{r}");
     }
@@ -447,19 +449,19 @@ mod tests {
         let addr = start(dir.path(), false);
         let r = get(
             addr,
-            "GET /pkg/a.wasm HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\nConnection: close\r\n\r\n",
+            "GET /pkg/a.wasm HTTP/1.1\r\nHost: localhost\r\nRange: bytes=0-99\r\nConnection: close\r\n\r\n",
         );
         assert!(r.starts_with("HTTP/1.1 206"), "{r}");
         assert_eq!(header_of(&r, "content-length"), Some("100"));
         let r = get(
             addr,
-            "GET /pkg/a.wasm HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            "GET /pkg/a.wasm HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
         );
         let tag = header_of(&r, "etag").expect("etag").to_owned();
         let r = get(
             addr,
             &format!(
-                "GET /pkg/a.wasm HTTP/1.1\r\nHost: x\r\nIf-None-Match: {tag}\r\nConnection: close\r\n\r\n"
+                "GET /pkg/a.wasm HTTP/1.1\r\nHost: localhost\r\nIf-None-Match: {tag}\r\nConnection: close\r\n\r\n"
             ),
         );
         assert!(r.starts_with("HTTP/1.1 304"), "{r}");
@@ -467,7 +469,7 @@ mod tests {
             let r = get(
                 addr,
                 &format!(
-                    "GET /pkg/a.wasm HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {enc}\r\nConnection: close\r\n\r\n"
+                    "GET /pkg/a.wasm HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {enc}\r\nConnection: close\r\n\r\n"
                 ),
             );
             assert_eq!(header_of(&r, "content-encoding"), Some(name), "{r}");
@@ -481,7 +483,7 @@ mod tests {
         for path in ["/", "/index.html", "/plain/", "/plain/index.html"] {
             let r = get(
                 addr,
-                &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+                &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
             );
             assert!(
                 r.contains("<head><meta name=\"gil-lab-token\" content=\"t0k3n\">"),

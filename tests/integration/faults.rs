@@ -287,3 +287,80 @@ fn one_ctrl_c_stops_the_image_server() {
     assert_eq!(wait_exit(&mut child, Duration::from_secs(5)), Some(0));
     let _ = std::io::stdout().flush();
 }
+
+/// A server that answers every request `302` to `location` (`{self}` stands for its own
+/// address), until the sender is dropped.
+fn redirecting_server(location: &'static str) -> (String, std::sync::mpsc::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let url = format!("http://{addr}/photo.jpg");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let to = location.replace("{self}", &addr.to_string());
+        while rx.try_recv().is_err() {
+            let Ok((mut s, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (url, tx)
+}
+
+/// The one task's error of `gil-lab run io-sequential --tasks 1 --url <url>`.
+fn download_error(url: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = crate::util::run(&[
+        "run",
+        "io-sequential",
+        "--tasks",
+        "1",
+        "--url",
+        url,
+        "--timeout-s",
+        "10",
+        "--out",
+        dir.path().to_str().expect("utf-8"),
+        "--quiet",
+        "--json",
+        "-",
+    ]);
+    let r = RunReport::from_json(&String::from_utf8_lossy(&out.stdout))
+        .unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    assert_eq!(out.status.code(), Some(2), "{:?}", r.tasks);
+    // Nothing is kept from a failed download.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+    match &r.tasks[0].outcome {
+        TaskOutcome::Error { message } => message.clone(),
+        other => panic!("a redirect away from http counted as {other:?}"),
+    }
+}
+
+#[test]
+fn a_redirect_to_a_file_url_fails_the_download() {
+    // Issue 11: this was a success, a 0-byte file.
+    let (url, _keep) = redirecting_server("file:///etc/passwd");
+    let message = download_error(&url);
+    assert!(
+        message.contains("file:///etc/passwd") && message.contains("only http and https"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_redirect_loop_fails_after_the_cap() {
+    let (url, _keep) = redirecting_server("http://{self}/again.jpg");
+    let message = download_error(&url);
+    assert!(message.contains("more than 10 redirects"), "{message}");
+}

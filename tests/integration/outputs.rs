@@ -40,7 +40,11 @@ fn is_char_device(p: &Path) -> bool {
 }
 
 fn run_with(args: &[&str], extra: &[&Path]) -> Output {
-    bin().args(args).args(extra).output().expect("gil-lab starts")
+    bin()
+        .args(args)
+        .args(extra)
+        .output()
+        .expect("gil-lab starts")
 }
 
 #[test]
@@ -60,15 +64,33 @@ fn devices_stay_devices() {
         assert!(is_char_device(&null), "{flag} replaced the null device");
 
         let out = run_with(&args, &[&full]);
-        assert!(!out.status.success(), "{flag} full: exit 0 although nothing was written");
-        assert!(stderr(&out).contains("No space left"), "{flag}: {}", stderr(&out));
+        assert!(
+            !out.status.success(),
+            "{flag} full: exit 0 although nothing was written"
+        );
+        assert!(
+            stderr(&out).contains("No space left"),
+            "{flag}: {}",
+            stderr(&out)
+        );
         assert!(is_char_device(&full), "{flag} replaced the full device");
     }
-    let out = run_with(&["simulate", "cpu-threads", "--n", "300", "--json"], &[&full]);
-    assert!(!out.status.success(), "simulate --json full: {}", stderr(&out));
+    let out = run_with(
+        &["simulate", "cpu-threads", "--n", "300", "--json"],
+        &[&full],
+    );
+    assert!(
+        !out.status.success(),
+        "simulate --json full: {}",
+        stderr(&out)
+    );
     assert!(is_char_device(&full), "simulate replaced the full device");
     let out = run_with(&["calibrate", "--out"], &[&null]);
-    assert!(out.status.success(), "calibrate --out null: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "calibrate --out null: {}",
+        stderr(&out)
+    );
     assert!(is_char_device(&null), "calibrate replaced the null device");
 }
 
@@ -77,7 +99,11 @@ fn a_named_pipe_reaches_its_reader() {
     let dir = tempfile::tempdir().expect("temp dir");
     let fifo = dir.path().join("report.fifo");
     // SAFETY: a valid path string.
-    assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0, "mkfifo");
+    assert_eq!(
+        unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) },
+        0,
+        "mkfifo"
+    );
     let reader = {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the pipe"))
@@ -88,7 +114,9 @@ fn a_named_pipe_reaches_its_reader() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = reader.join().expect("reader");
     RunReport::from_json(&text).expect("the reader got a whole report");
-    let kind = std::fs::symlink_metadata(&fifo).expect("still there").file_type();
+    let kind = std::fs::symlink_metadata(&fifo)
+        .expect("still there")
+        .file_type();
     assert!(kind.is_fifo(), "the pipe was replaced by {kind:?}");
 }
 
@@ -105,9 +133,15 @@ fn dev_stdout_writes_standard_output() {
     let out = run_with(&args, &[&link]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    let json = text.find("{\n").map(|i| &text[i..]).expect("JSON on standard output");
+    let json = text
+        .find("{\n")
+        .map(|i| &text[i..])
+        .expect("JSON on standard output");
     RunReport::from_json(json).expect("a whole report after the chart");
-    assert!(text.starts_with("cpu-threads"), "the chart comes first: {text:.80}");
+    assert!(
+        text.starts_with("cpu-threads"),
+        "the chart comes first: {text:.80}"
+    );
     let still = std::fs::symlink_metadata(&link).expect("link").file_type();
     assert!(still.is_symlink(), "the link was replaced by {still:?}");
 }
@@ -119,10 +153,19 @@ fn a_folder_is_refused_before_work() {
     let dir = tempfile::tempdir().expect("temp dir");
     let folder = dir.path().to_path_buf();
     let missing: PathBuf = dir.path().join("no/such/r.json");
-    for (flag, path) in [("--json", &folder), ("--svg", &folder), ("--json", &missing)] {
+    for (flag, path) in [
+        ("--json", &folder),
+        ("--svg", &folder),
+        ("--json", &missing),
+    ] {
         let args = ["run", "cpu-processes", "--n", "30000", flag];
         let out = run_with(&args, &[path]);
-        assert_eq!(out.status.code(), Some(2), "{flag} {path:?}: {}", stderr(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {path:?}: {}",
+            stderr(&out)
+        );
         assert!(out.stdout.is_empty(), "{flag} {path:?}: it ran first");
     }
     let out = run_with(&["calibrate", "--out"], &[&folder]);
@@ -144,7 +187,11 @@ fn a_closed_stdout_is_an_error() {
         .output()
         .expect("sh starts");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("standard output is closed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("standard output is closed"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A pipe whose reading end is already closed: every write to it is a broken pipe, however

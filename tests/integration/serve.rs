@@ -42,21 +42,35 @@ impl Server {
             .process_group(0)
             .spawn()
             .expect("gil-lab serve starts");
+        // A warning (`--bind` beyond loopback) may come before the line naming the address.
+        let mut err = BufReader::new(child.stderr.take().expect("stderr"));
         let mut line = String::new();
-        BufReader::new(child.stderr.take().expect("stderr"))
-            .read_line(&mut line)
-            .expect("the server says where it listens");
-        let addr = line
+        while !line.contains("http://") {
+            line.clear();
+            let n = err
+                .read_line(&mut line)
+                .expect("the server says where it listens");
+            assert!(n > 0, "gil-lab serve ended before listening");
+        }
+        let mut addr: SocketAddr = line
             .split("http://")
             .nth(1)
             .and_then(|r| r.split('/').next())
             .and_then(|a| a.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
         Self {
             child,
             addr,
             _root: root,
         }
+    }
+
+    /// The folder it serves (files added to it are served at once).
+    pub fn root(&self) -> &std::path::Path {
+        self._root.path()
     }
 
     pub fn origin(&self) -> String {
@@ -120,7 +134,7 @@ pub fn raw(
 }
 
 /// Server-sent events of a response body: `(event, data)` in order.
-fn events(text: &str) -> Vec<(String, String)> {
+pub fn events(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let (mut ev, mut data) = (String::new(), String::new());
     for line in text.lines() {
@@ -135,7 +149,7 @@ fn events(text: &str) -> Vec<(String, String)> {
     out
 }
 
-fn status(res: &str) -> u16 {
+pub fn status(res: &str) -> u16 {
     res.split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())

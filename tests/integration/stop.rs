@@ -80,7 +80,11 @@ fn signal_run(scenario: &str, args: &[&str], after: Duration, signal: &str, code
         .read_to_string(&mut err);
     assert_eq!(got, Some(code), "{what}: exit status; stderr: {err}");
     assert!(!err.contains("panicked"), "{what}: {err}");
-    assert_eq!(workers_with(&tag), 0, "{what}: worker processes left behind");
+    assert_eq!(
+        workers_with(&tag),
+        0,
+        "{what}: worker processes left behind"
+    );
     let text = std::fs::read_to_string(&json).unwrap_or_else(|e| panic!("{what}: no report: {e}"));
     let report = RunReport::from_json(&text).expect("a whole report");
     stopped(&report, &what);
@@ -132,8 +136,17 @@ fn sigterm_and_sighup_write_the_report() {
 fn post_run(srv: &Server, token: &str, body: &str) -> (u16, String, BufReader<TcpStream>) {
     let mut s = TcpStream::connect(srv.addr).expect("connect");
     s.set_read_timeout(Some(ENDS_WITHIN)).expect("timeout");
-    s.write_all(raw(srv.addr, "POST", "/api/run", &[("X-GIL-Lab-Token", token)], body).as_bytes())
-        .expect("send");
+    s.write_all(
+        raw(
+            srv.addr,
+            "POST",
+            "/api/run",
+            &[("X-GIL-Lab-Token", token)],
+            body,
+        )
+        .as_bytes(),
+    )
+    .expect("send");
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).expect("status line");
@@ -175,17 +188,33 @@ fn read_until(r: &mut BufReader<TcpStream>, mut until: impl FnMut(&str, &str) ->
     }
 }
 
-/// Stops one API run with DELETE once `moment` accepts a span, and checks that the stream
-/// ends with a stopped report and the next run starts.
-fn delete_run(srv: &Server, token: &str, body: &str, moment: &dyn Fn(&Span) -> bool, what: &str) {
+/// Stops one API run with DELETE `later` after `moment` accepts a span, and checks that the
+/// stream ends with a stopped report and the next run starts.
+fn delete_run(
+    srv: &Server,
+    token: &str,
+    body: &str,
+    (moment, later): (&dyn Fn(&Span) -> bool, Duration),
+    what: &str,
+) {
     let (status, id, mut r) = post_run(srv, token, body);
     assert_eq!(status, 200, "{what}: POST");
     let reached = read_until(&mut r, |event, data| {
         event == "span" && serde_json::from_str::<Span>(data).is_ok_and(|s| moment(&s))
     });
-    assert!(reached, "{what}: the stream ended before the moment to stop");
+    assert!(
+        reached,
+        "{what}: the stream ended before the moment to stop"
+    );
+    // The stream is left unread meanwhile, as a busy page might.
+    std::thread::sleep(later);
     let t0 = Instant::now();
-    let del = srv.request("DELETE", &format!("/api/run/{id}"), &[("X-GIL-Lab-Token", token)], "");
+    let del = srv.request(
+        "DELETE",
+        &format!("/api/run/{id}"),
+        &[("X-GIL-Lab-Token", token)],
+        "",
+    );
     assert!(del.starts_with("HTTP/1.1 202"), "{what}: DELETE: {del}");
     let mut report = None;
     let ended = read_until(&mut r, |event, data| {
@@ -204,7 +233,10 @@ fn delete_run(srv: &Server, token: &str, body: &str, moment: &dyn Fn(&Span) -> b
     // frees the slot for the next case in turn).
     let (next, _, mut r2) = post_run(srv, token, r#"{"scenario": "cpu-threads", "n": 200}"#);
     assert_eq!(next, 200, "{what}: the next POST after the stop");
-    assert!(read_until(&mut r2, |event, _| event == "report"), "{what}: the next run's report");
+    assert!(
+        read_until(&mut r2, |event, _| event == "report"),
+        "{what}: the next run's report"
+    );
 }
 
 #[test]
@@ -219,21 +251,18 @@ fn delete_stops_every_scenario_and_frees_the_slot() {
     };
     for &(scenario, args) in LONG {
         let body = format!("{{\"scenario\": \"{scenario}\"{}}}", json_args(args));
-        // Early (the first span) and later (the tenth).
-        for nth in [1usize, 10] {
-            let seen = std::cell::Cell::new(0);
-            let moment = |_: &Span| {
-                seen.set(seen.get() + 1);
-                seen.get() >= nth
-            };
-            delete_run(&srv, &token, &body, &moment, &format!("{scenario}, span {nth}"));
+        // At the first span, and a second and a half later.
+        for later in [Duration::ZERO, Duration::from_millis(1500)] {
+            let what = format!("{scenario}, {later:?} after the first span");
+            delete_run(&srv, &token, &body, (&|_| true, later), &what);
         }
     }
     // The race's locked case: lanes 8..12 with 4 workers (cases run in order, 4 lanes each),
     // once a thread has waited for the lock.
     let body = r#"{"scenario": "race", "increments": 3000000, "workers": 4}"#;
     let in_lock = |s: &Span| (8..12).contains(&s.lane) && s.state == SpanState::IoWait;
-    delete_run(&srv, &token, body, &in_lock, "race, inside the locked case");
+    let what = "race, inside the locked case";
+    delete_run(&srv, &token, body, (&in_lock, Duration::ZERO), what);
     assert!(
         crate::util::wait_for(Duration::from_secs(10), || workers_with(&tag) == 0),
         "worker processes left behind"

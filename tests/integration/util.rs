@@ -4,9 +4,12 @@ use std::process::{Command, Output};
 
 use gil_lab::trace::RunReport;
 
-/// The `gil-lab` binary cargo built for these tests.
+/// The `gil-lab` binary cargo built for these tests, or the one `GIL_LAB_TEST_BIN` names (an
+/// older build: to see a new test fail before its fix).
 pub fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gil-lab"));
+    let path = std::env::var_os("GIL_LAB_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_gil-lab").into());
+    let mut c = Command::new(path);
     // Keep the sequential-baseline cache out of the developer's home.
     c.env(
         "XDG_CACHE_HOME",
