@@ -248,25 +248,36 @@ fn refuse_busy_client(stream: &tokio::net::TcpStream, per_client: usize) {
     let _ = stream.try_write(res.as_bytes());
 }
 
-/// Ctrl-C (SIGINT), watched from the moment [`CtrlC::watch`] is called: a server says it is
-/// ready only after that, so a Ctrl-C right after "serving …" is never lost to the default
-/// action (which would kill the process instead of stopping it cleanly).
-pub struct CtrlC(Option<tokio::signal::unix::Signal>);
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP, watched from the moment [`CtrlC::watch`] is called: a
+/// server says it is ready only after that, so a signal right after "serving …" is never lost
+/// to the default action (which would kill the process instead of stopping it cleanly: a run
+/// going on would leave its worker processes behind). `kill` and a closed terminal stop a
+/// server the way Ctrl-C does.
+pub struct CtrlC(Vec<tokio::signal::unix::Signal>);
 
 impl CtrlC {
     /// Starts watching. Must be called inside `rt`'s context (`let _g = rt.enter();`).
     pub fn watch() -> Self {
-        Self(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok())
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            SignalKind::interrupt(),
+            SignalKind::terminate(),
+            SignalKind::hangup(),
+        ];
+        Self(kinds.into_iter().filter_map(|k| signal(k).ok()).collect())
     }
 
-    /// Completes on the first Ctrl-C (never, if Ctrl-C could not be watched).
+    /// Completes on the first of those signals (never, if none could be watched).
     pub async fn wait(self) {
-        match self.0 {
-            Some(mut s) => {
-                s.recv().await;
-            }
-            None => std::future::pending::<()>().await,
+        if self.0.is_empty() {
+            return std::future::pending::<()>().await;
         }
+        let waits = self.0.into_iter().map(|mut s| {
+            Box::pin(async move {
+                s.recv().await;
+            })
+        });
+        futures_util::future::select_all(waits).await;
     }
 }
 

@@ -351,3 +351,46 @@ fn every_bad_input_exits_2_naming_the_field() {
         failures.join("\n")
     );
 }
+
+/// `-inf`, `-1e3` and friends are values, not flags (issue 11: `--n -inf` was read as the
+/// flags `-i -n -f`): every numeric flag answers them with its own range message.
+#[test]
+fn values_starting_with_a_minus_reach_the_range_check() {
+    let flags: &[(&[&str], &str)] = &[
+        (&["run", "cpu-threads"], "n"),
+        (&["run", "cpu-threads"], "tasks"),
+        (&["run", "cpu-threads"], "workers"),
+        (&["run", "cpu-threads"], "switch-interval-ms"),
+        (&["run", "io-threads"], "latency-ms"),
+        (&["run", "io-threads"], "bandwidth-kbps"),
+        (&["run", "race"], "increments"),
+        (&["run", "cpu-pool"], "chunksize"),
+        (&["run", "io-threads"], "timeout-s"),
+        (&["run", "io-threads"], "max-bytes"),
+        (&["run", "cpu-threads"], "width"),
+        (&["simulate", "cpu-threads"], "cores"),
+        (&["simulate", "cpu-threads"], "seed"),
+        (&["bench"], "n"),
+        (&["images"], "port"),
+        (&["serve"], "port"),
+    ];
+    let mut failures = Vec::new();
+    for (cmd, field) in flags {
+        for value in ["-inf", "-1e3", "-NaN", "-infinity"] {
+            let flag = format!("--{field}");
+            let mut args = cmd.to_vec();
+            args.extend([flag.as_str(), value]);
+            let out = run(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            let line = err
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or_default();
+            let named = format!("{field} = {value}");
+            if out.status.code() != Some(2) || !line.contains(&named) || !line.contains("..=") {
+                failures.push(format!("{args:?}: exit {:?}: {line}", out.status.code()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

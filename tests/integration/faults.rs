@@ -266,26 +266,62 @@ fn a_killed_worker_fails_its_task_and_the_others_are_kept() {
     assert_eq!(workers_with(&tag), 0);
 }
 
+/// One Ctrl-C, SIGTERM or SIGHUP (a `kill`, a closed terminal) stops the image server
+/// cleanly (issue 11: SIGTERM and SIGHUP used to kill it outright).
 #[test]
-fn one_ctrl_c_stops_the_image_server() {
-    let mut child = crate::util::bin()
-        .args(["images", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .expect("gil-lab images starts");
-    let mut first = [0u8; 7];
-    child
-        .stdout
-        .as_mut()
-        .expect("stdout")
-        .read_exact(&mut first)
-        .expect("a URL is printed");
-    assert_eq!(&first, b"http://");
-    signal_group(child.id(), "INT");
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(5)), Some(0));
+fn one_signal_stops_the_image_server() {
+    for signal in ["INT", "TERM", "HUP"] {
+        let mut child = crate::util::bin()
+            .args(["images", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("gil-lab images starts");
+        let mut first = [0u8; 7];
+        child
+            .stdout
+            .as_mut()
+            .expect("stdout")
+            .read_exact(&mut first)
+            .expect("a URL is printed");
+        assert_eq!(&first, b"http://");
+        signal_group(child.id(), signal);
+        assert_eq!(
+            wait_exit(&mut child, Duration::from_secs(5)),
+            Some(0),
+            "SIG{signal}"
+        );
+    }
     let _ = std::io::stdout().flush();
+}
+
+/// SIGTERM stops `serve` with its run going on, and the run's worker processes with it.
+#[test]
+fn sigterm_stops_serve_and_its_run() {
+    let tag = unique_tag("serve-term");
+    let mut srv = crate::serve::Server::start(&tag, &[]);
+    let token = srv.token();
+    let body = r#"{"scenario": "cpu-processes", "n": 30000, "workers": 2, "tasks": 2}"#;
+    let mut s = std::net::TcpStream::connect(srv.addr).expect("connect");
+    s.write_all(
+        crate::serve::raw(
+            srv.addr,
+            "POST",
+            "/api/run",
+            &[("X-GIL-Lab-Token", &token)],
+            body,
+        )
+        .as_bytes(),
+    )
+    .expect("send");
+    assert!(wait_for(Duration::from_secs(20), || workers_with(&tag) == 2));
+    signal_group(srv.child.id(), "TERM");
+    assert_eq!(wait_exit(&mut srv.child, Duration::from_secs(20)), Some(0));
+    assert!(
+        wait_for(Duration::from_secs(10), || workers_with(&tag) == 0),
+        "worker processes outlived the server"
+    );
 }
 
 /// A server that answers every request `302` to `location` (`{self}` stands for its own
