@@ -104,15 +104,29 @@ fn a_named_pipe_reaches_its_reader() {
         0,
         "mkfifo"
     );
-    let reader = {
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
         let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the pipe"))
-    };
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::read_to_string(fifo).unwrap_or_default());
+        });
+    }
     let mut args = QUICK.to_vec();
     args.push("--json");
     let out = run_with(&args, &[&fifo]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = reader.join().expect("reader");
+    let text = rx
+        .recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| {
+            // The report went elsewhere: end the reader's wait (a writer that opens and closes)
+            // so the test fails instead of hanging.
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            String::new()
+        });
     RunReport::from_json(&text).expect("the reader got a whole report");
     let kind = std::fs::symlink_metadata(&fifo)
         .expect("still there")
@@ -183,7 +197,7 @@ fn a_closed_stdout_is_an_error() {
     let out = Command::new("sh")
         .arg("-c")
         .arg(r#""$0" run cpu-threads --n 300 --quiet --json - >&-"#)
-        .arg(env!("CARGO_BIN_EXE_gil-lab"))
+        .arg(bin().get_program())
         .output()
         .expect("sh starts");
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
