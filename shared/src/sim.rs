@@ -164,11 +164,13 @@ pub fn simulate_with(
             ..params.clone()
         };
         let base = run(scenario, &seq, &tasks, options, profile, true, cancel)?;
-        if cancel.cancelled() {
-            report.notes.push(STOPPED_NOTE.into());
-        } else {
+        if !cancel.cancelled() {
             report.baseline_wall_us = Some(base.wall_us);
         }
+    }
+    // Stopped in the baseline, or between the two: the report says so all the same.
+    if cancel.cancelled() && !report.notes.iter().any(|n| n == STOPPED_NOTE) {
+        report.notes.push(STOPPED_NOTE.into());
     }
     check_report(&report)?;
     Ok(report)
