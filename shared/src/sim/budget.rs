@@ -31,13 +31,14 @@ use crate::view::limits::{
 };
 use crate::workload::Task;
 
-/// Most events one simulation may take: about a second of work natively with 64 lanes on
-/// cores (each event walks the lanes on a core; ~3 M events/s here), a few hundred ms with
-/// a handful. The lesson's runs take thousands.
+/// Most events one simulation may take: under three seconds of work natively with 64 lanes
+/// on cores (each event walks the lanes on a core; ~3 M events/s on the 2-core machine the
+/// lab is developed on), about a second with a handful. The lesson's runs take thousands.
 pub const MAX_EVENTS: u64 = 8_000_000;
 
 /// Most loads and stores replayed one by one (the race's cases where lanes run at once;
-/// ~70 M/s here): the default race (4 × 1,000,000 increments) replays about 32 M.
+/// ~70 M/s here, so at most ~3.5 s): the default race (4 × 1,000,000 increments) replays
+/// about 32 M.
 pub const MAX_MEM_OPS: u64 = 250_000_000;
 
 /// Asked now and then while a simulation runs (every few thousand events, about every
