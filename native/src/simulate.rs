@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use anyhow::Context;
 use clap::Args;
 use gil_lab::scenario::{Model, Params, Scenario, Workload};
-use gil_lab::sim::{Pace, Python, SimOptions, StartMethod, simulate};
+use gil_lab::sim::{Pace, Python, SimError, SimOptions, StartMethod, estimate, simulate_with};
 use gil_lab::trace::RunReport;
 use gil_lab::view;
 use serde::Deserialize;
@@ -185,18 +185,36 @@ fn comparison(measured: (u64, u64, Option<u64>), sim: &RunReport, what: &str) ->
     out
 }
 
+/// A simulation's refusal as the binary reports it: parameters out of range or over the
+/// simulator's budget are input the user can change (exit 2, one line).
+fn refusal(e: SimError) -> anyhow::Error {
+    UsageError(e.to_string()).into()
+}
+
 /// `gil-lab simulate`.
 pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
     let (scenario, params) = run::prepare(&args.scenario, &args.params)?;
     let opts = options(&args)?;
     args.output.check()?;
     let (profile, from) = load(args.profile.as_deref())?;
+    // Over the budget is refused here, before anything runs; a long one is announced, so a
+    // silent terminal is never a mystery.
+    let planned = estimate(scenario.name, &params, &opts, &profile).map_err(refusal)?;
+    if planned.is_long() {
+        say!("simulating {} … (Ctrl-C stops)", scenario.name);
+    }
+    let stop = crate::stop::run_flag();
     let t0 = std::time::Instant::now();
-    let report = simulate(scenario.name, &params, &opts, &profile).map_err(|e| match e {
-        gil_lab::sim::SimError::Input(i) => UsageError(i.to_string()).into(),
-        other => anyhow::Error::new(other),
-    })?;
+    let report = simulate_with(scenario.name, &params, &opts, &profile, &*stop).map_err(refusal)?;
     let took = t0.elapsed();
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        // Stopped by Ctrl-C: what was simulated is drawn and written, as `run` does, and
+        // there is nothing real to compare it with.
+        let (mut out, color, width) = args.output.chart();
+        OutputArgs::write_chart(&mut out, &report, color, width)?;
+        args.output.write_files(&report)?;
+        return Err(crate::error::Interrupted.into());
+    }
 
     let (mut out, color, width) = args.output.chart();
     writeln!(

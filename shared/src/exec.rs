@@ -22,6 +22,7 @@ use std::time::Duration;
 
 pub use dispatch::{Dispatch, Dispatcher};
 pub use pool::{Chunk, default_chunksize, pool_chunks, split_round_robin};
+pub(crate) use program::counter_unit;
 pub use program::{Blocking, COUNTER_BYTECODES, Op, RunAhead, ThreadProgram};
 pub use pythread::{PyThread, interpreter_work};
 pub use recorder::Recorder;

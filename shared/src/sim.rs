@@ -31,6 +31,7 @@
 //! assert_eq!(report.lanes.len(), 64);
 //! ```
 
+mod budget;
 pub mod calibrate;
 mod costs;
 mod counter;
@@ -46,17 +47,19 @@ mod setup;
 #[cfg(test)]
 mod tests;
 
+pub use budget::{Cancel, Estimate, MAX_EVENTS, MAX_MEM_OPS, NeverCancel, check_report};
 pub use costs::step_cost_ns;
-pub use engine::MAX_EVENTS;
 pub use options::{CORES, Pace, Python, Resolved, SimOptions, StartMethod};
 pub use profile::{
-    Costs, IoCosts, PROFILE_VERSION, PerMethod, Profile, ProfileError, StartCost, StepPoint,
+    Costs, EFFICIENCY, IoCosts, PROFILE_VERSION, PerMethod, Profile, ProfileError, StartCost,
+    StepPoint,
 };
 
 use crate::exec::Numbered;
 use crate::runner::build_tasks;
 use crate::scenario::{InputError, Model, Params, Workload, find};
 use crate::trace::RunReport;
+use crate::view::group_digits;
 
 /// Why a simulation could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -64,19 +67,57 @@ pub enum SimError {
     /// A parameter or option out of range.
     #[error(transparent)]
     Input(#[from] InputError),
-    /// The run would take too many events to simulate in reasonable time.
+    /// The run would need more than a limit, worked out before it starts ([`Estimate`]).
     #[error(
-        "the simulation needs more than {limit} events (allowed at most {limit}): use a longer switch-interval-ms, a smaller n or fewer tasks"
+        "this simulation would {verb} about {} {noun}; the limit is {}; {hint}",
+        group_digits(*estimate),
+        group_digits(*limit)
     )]
-    TooLong {
+    OverBudget {
+        /// What it would do (`record`).
+        verb: &'static str,
+        /// Of what (`spans`).
+        noun: &'static str,
+        /// About how many.
+        estimate: u64,
         /// The limit.
         limit: u64,
+        /// What to change.
+        hint: &'static str,
+    },
+    /// The run reached a limit while it ran (its estimate was too low).
+    #[error(
+        "this simulation needs more than {} {what}, the limit; it was stopped there; {hint}",
+        group_digits(*limit)
+    )]
+    Exceeded {
+        /// What it counted.
+        what: &'static str,
+        /// The limit.
+        limit: u64,
+        /// What to change.
+        hint: &'static str,
+    },
+    /// The finished report is bigger than the page can open.
+    #[error(
+        "this simulation's report would be {what}; the limit is {limit}, what the page can open; {hint}"
+    )]
+    TooBig {
+        /// What is over (`3.4 MB`, `300 lanes`).
+        what: String,
+        /// The limit.
+        limit: String,
+        /// What to change.
+        hint: &'static str,
     },
 }
 
+/// The note of a simulation its [`Cancel`] stopped.
+const STOPPED_NOTE: &str = "Stopped early: the simulation up to then is kept.";
+
 /// The URLs downloads of a simulated run fetch when the parameters name none: the lab's six
 /// images, by name (their sizes come from the options).
-fn lab_image_urls() -> Vec<String> {
+pub(crate) fn lab_image_urls() -> Vec<String> {
     (1..=crate::workload::LAB_IMAGE_BYTES.len())
         .map(|k| format!("http://images.sim/img/photo-{k}.bmp"))
         .collect()
@@ -85,14 +126,31 @@ fn lab_image_urls() -> Vec<String> {
 /// Simulates scenario `scenario` with `params` on the machine `profile` describes, as
 /// `options` say. For a scenario with a sequential baseline, the baseline is simulated too
 /// (same work, same options) and gives the report's speed-up.
+///
+/// A run that would need more than the simulator's budget (`sim::budget`: spans and GIL
+/// events the page can draw, events and memory ops for about a second of work) is refused
+/// before it starts, and so is a report the page could not open.
 pub fn simulate(
     scenario: &str,
     params: &Params,
     options: &SimOptions,
     profile: &Profile,
 ) -> Result<RunReport, SimError> {
+    simulate_with(scenario, params, options, profile, &NeverCancel)
+}
+
+/// [`simulate`], stopped within about a millisecond of work once `cancel` says so: the report
+/// then holds what was simulated up to there, with a "Stopped early" note (and no baseline),
+/// like a real run stopped by Ctrl-C. The caller knows it asked.
+pub fn simulate_with(
+    scenario: &str,
+    params: &Params,
+    options: &SimOptions,
+    profile: &Profile,
+    cancel: &dyn Cancel,
+) -> Result<RunReport, SimError> {
     let tasks = build_tasks(params, &lab_image_urls());
-    let mut report = simulate_tasks(scenario, params, &tasks, options, profile)?;
+    let mut report = run(scenario, params, &tasks, options, profile, true, cancel)?;
     if matches!(&params.workload, Workload::Download { urls, .. } if !urls.is_empty()) {
         report.notes.push(
             "The simulator cannot know the size of other URLs' bodies: it charges them the lab's image sizes in turn."
@@ -100,15 +158,62 @@ pub fn simulate(
         );
     }
     let has_baseline = find(scenario).is_some_and(|s| s.baseline.is_some());
+    if has_baseline && params.model != Model::Sequential && !cancel.cancelled() {
+        let seq = Params {
+            model: Model::Sequential,
+            ..params.clone()
+        };
+        let base = run(scenario, &seq, &tasks, options, profile, true, cancel)?;
+        if !cancel.cancelled() {
+            report.baseline_wall_us = Some(base.wall_us);
+        }
+    }
+    // Stopped in the baseline, or between the two: the report says so all the same.
+    if cancel.cancelled() && !report.notes.iter().any(|n| n == STOPPED_NOTE) {
+        report.notes.push(STOPPED_NOTE.into());
+    }
+    check_report(&report)?;
+    Ok(report)
+}
+
+/// About what simulating `scenario` will need (the larger of the run and its sequential
+/// baseline), and whether that fits the budget, without running it: a few ms at most.
+pub fn estimate(
+    scenario: &str,
+    params: &Params,
+    options: &SimOptions,
+    profile: &Profile,
+) -> Result<Estimate, SimError> {
+    let tasks = build_tasks(params, &lab_image_urls());
+    let est = estimate_tasks(params, &tasks, options, profile)?;
+    est.check()?;
+    let has_baseline = find(scenario).is_some_and(|s| s.baseline.is_some());
     if has_baseline && params.model != Model::Sequential {
         let seq = Params {
             model: Model::Sequential,
             ..params.clone()
         };
-        let base = simulate_tasks(scenario, &seq, &tasks, options, profile)?;
-        report.baseline_wall_us = Some(base.wall_us);
+        let base = estimate_tasks(&seq, &tasks, options, profile)?;
+        base.check()?;
+        if base.events > est.events {
+            return Ok(base);
+        }
     }
-    Ok(report)
+    Ok(est)
+}
+
+fn estimate_tasks(
+    params: &Params,
+    tasks: &[Numbered],
+    options: &SimOptions,
+    profile: &Profile,
+) -> Result<Estimate, SimError> {
+    let mut params = params.clone();
+    let resolved = options.resolve(&mut params, profile.cores)?;
+    let tables = costs::Tables::new(profile, &resolved, max_n(tasks));
+    let mut engine = engine::Engine::new(&tables, resolved.cores, resolved.seed);
+    setup::build(&mut engine, &params, tasks);
+    Ok(engine.estimate())
 }
 
 /// Simulates `params` running exactly `tasks` (numbered as [`build_tasks`] numbers them).
@@ -119,10 +224,31 @@ pub fn simulate_tasks(
     options: &SimOptions,
     profile: &Profile,
 ) -> Result<RunReport, SimError> {
-    run(scenario, params, tasks, options, profile, true)
+    run(
+        scenario,
+        params,
+        tasks,
+        options,
+        profile,
+        true,
+        &NeverCancel,
+    )
 }
 
-/// [`simulate_tasks`], with runs of identical units as one job (`bulk`) or op by op.
+/// The largest `sum_powers` argument among `tasks` (how far the cost table goes).
+fn max_n(tasks: &[Numbered]) -> u32 {
+    tasks
+        .iter()
+        .filter_map(|(_, t)| match t {
+            crate::workload::Task::SumPowers { n } => Some(*n),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// [`simulate_tasks`], with runs of identical units as one job (`bulk`) or op by op, checked
+/// against the budget before it starts and stopped by `cancel` or a limit.
 fn run(
     scenario: &str,
     params: &Params,
@@ -130,20 +256,14 @@ fn run(
     options: &SimOptions,
     profile: &Profile,
     bulk: bool,
+    cancel: &dyn Cancel,
 ) -> Result<RunReport, SimError> {
     let mut params = params.clone();
     let resolved = options.resolve(&mut params, profile.cores)?;
-    let max_n = tasks
-        .iter()
-        .filter_map(|(_, t)| match t {
-            crate::workload::Task::SumPowers { n } => Some(*n),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    let tables = costs::Tables::new(profile, &resolved, max_n);
+    let tables = costs::Tables::new(profile, &resolved, max_n(tasks));
     let mut engine = engine::Engine::new(&tables, resolved.cores, resolved.seed);
     engine.bulk = bulk;
+    engine.cancel = cancel;
     if let Workload::Download {
         latency_ms,
         bandwidth_kbps,
@@ -153,10 +273,21 @@ fn run(
         engine.io = (latency_ms, bandwidth_kbps);
     }
     let built = setup::build(&mut engine, &params, tasks);
-    engine
-        .run()
-        .map_err(|_| SimError::TooLong { limit: MAX_EVENTS })?;
-    Ok(report::build(
-        engine, scenario, &params, built, &resolved, profile,
-    ))
+    if bulk {
+        // Stepping op by op (tests only) takes far more events than the estimate counts.
+        engine.estimate().check()?;
+    }
+    let stopped = match engine.run().map_err(budget::halted) {
+        Ok(()) => false,
+        Err(Some(over)) => return Err(over),
+        Err(None) => {
+            engine.stop_here();
+            true
+        }
+    };
+    let mut report = report::build(engine, scenario, &params, built, &resolved, profile);
+    if stopped {
+        report.notes.push(STOPPED_NOTE.into());
+    }
+    Ok(report)
 }

@@ -432,6 +432,16 @@ pub struct SpanBuffer {
 }
 
 impl SpanBuffer {
+    /// Spans recorded so far.
+    pub fn len(&self) -> usize {
+        lock(&self.spans).len()
+    }
+
+    /// Whether none were recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Takes the spans out, sorted by start then lane.
     pub fn take(&self) -> Vec<Span> {
         let mut spans = std::mem::take(&mut *lock(&self.spans));

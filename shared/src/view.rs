@@ -47,6 +47,7 @@ mod frame;
 mod holders;
 mod html;
 mod layout;
+pub mod limits;
 mod palette;
 mod scene;
 mod slices;

@@ -3,30 +3,16 @@
 //! lane that does not exist, a span that ends before it starts) or freeze the tab (a million
 //! rows). Each check fails with one line naming what is wrong, where, and what is allowed.
 //!
-//! The caps are sized so that reading, checking and drawing the biggest report they let through
-//! stays well under 200 ms of main-thread work in Chromium (the e2e test `view.mjs` measures it
-//! with a `longtask` observer); a report the lab writes itself is far below all of them.
+//! The caps live in the core (`gil_lab::view::limits`, with why each is what it is), shared
+//! with the simulator.
 
 use std::collections::HashSet;
 
 use gil_lab::trace::{GilEvent, RunReport};
 
-/// Largest report text the page reads, bytes. Parsing is one uninterrupted task (about 20 ms
-/// per MB in Chromium's wasm on an idle core, several times that on a busy one); a lesson-size
-/// run (`n = 10000`, 4 threads, pretty-printed by `gil-lab run --json`) is about 0.4 MB.
-pub const MAX_REPORT_BYTES: u64 = 3 * 1024 * 1024;
-/// Most lanes (rows) a picture can hold and still be read; the lab itself draws at most 65.
-pub const MAX_LANES: usize = 256;
-/// Most spans; the lesson-size run has about 1,600, the same run at `n = 50000` about 8,000.
-/// Drawing the whole run is one task, and its cost grows with the spans.
-pub const MAX_SPANS: usize = 10_000;
-/// Most GIL events (hand-offs and drop requests); the lesson-size run has about 1,600.
-pub const MAX_GIL_EVENTS: usize = 40_000;
-/// Most core samples and tasks.
-pub const MAX_SAMPLES: usize = 40_000;
-/// Latest time a report may mention, µs since its run began: one day. Anything later is a
-/// corrupt number (or a clock in the wrong unit), not a run.
-pub const MAX_TIME_US: u64 = 24 * 3_600 * 1_000_000;
+pub use gil_lab::view::limits::{
+    MAX_GIL_EVENTS, MAX_LANES, MAX_REPORT_BYTES, MAX_SAMPLES, MAX_SPANS, MAX_TIME_US,
+};
 
 /// Refuses text over [`MAX_REPORT_BYTES`] before reading it.
 pub fn check_size(bytes: u64, source: &str) -> Result<(), String> {

@@ -426,7 +426,7 @@ impl ThreadProgram {
 }
 
 /// The ops of one `counter += 1` in `style`, the loop's jump included.
-fn counter_unit(style: CounterStyle) -> Vec<Op> {
+pub(crate) fn counter_unit(style: CounterStyle) -> Vec<Op> {
     let half = COUNTER_BYTECODES / 2;
     match style {
         // LOAD_GLOBAL, LOAD_CONST, BINARY_OP, STORE_GLOBAL: no check point until the jump.

@@ -158,7 +158,9 @@ pub fn efficiency(times: &[f64]) -> Vec<f64> {
         .iter()
         .map(|&t| {
             if t > 0.0 {
-                (alone / t).clamp(0.05, 4.0)
+                // Within the range a profile may hold (noise can make two copies look
+                // faster than one; a core is never faster for others being busy).
+                (alone / t).clamp(0.06, super::profile::EFFICIENCY.1)
             } else {
                 1.0
             }

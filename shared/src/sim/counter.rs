@@ -9,7 +9,7 @@
 //! updates are lost where, and only where, the real ones are.
 
 use super::costs::{Tables, time_for, work_in};
-use super::engine::{Block, Engine, Job, JobKind, Status};
+use super::engine::{Block, Engine, Job, JobKind, POLL, Status};
 use super::queue::Wake;
 use crate::exec::Op;
 
@@ -276,6 +276,12 @@ impl Engine<'_> {
                 break;
             }
             let l = c.lane;
+            self.mem_ops += 1;
+            // One event can replay millions of these: the limits and Ctrl-C are watched here
+            // too.
+            if self.mem_ops.is_multiple_of(16 * POLL) && self.poll() {
+                break;
+            }
             self.apply_mem(l);
             c.m += 1;
             c.j += 1;

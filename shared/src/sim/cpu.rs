@@ -9,6 +9,14 @@ use std::collections::VecDeque;
 
 use crate::trace::CoreSample;
 
+/// Most busy fractions (buckets × cores) a report's core chart holds: about 0.5 MB of its
+/// JSON. A 50 ms bucket over a simulated half hour on 256 cores was 9 million of them (a
+/// 107 MB report, gigabytes to build); the chart cannot show more than a few hundred columns.
+pub const SAMPLE_CELLS: u64 = 40_000;
+
+/// The widest bucket when there is room for more: the native meter's 50 ms.
+pub const MAX_SAMPLE_NS: u64 = 50_000_000;
+
 /// Cores, the run queue, and a log of who was on which core when (for the per-core chart).
 #[derive(Debug)]
 pub struct Cpu {
@@ -33,6 +41,11 @@ impl Cpu {
             busy: 0,
             log: Vec::new(),
         }
+    }
+
+    /// How many cores there are.
+    pub fn cores(&self) -> u64 {
+        self.slots.len() as u64
     }
 
     /// How many cores are busy.
@@ -106,12 +119,13 @@ impl Cpu {
     }
 
     /// Per-core busy fractions over `[0, end)` in buckets of about `end / 100` (at least
-    /// 100 µs, at most 50 ms like the native meter's samples), µs.
+    /// 100 µs, at most 50 ms like the native meter's samples), µs; wider where that would
+    /// give more than [`SAMPLE_CELLS`] numbers.
     pub fn samples(&self, end_ns: u64) -> Vec<CoreSample> {
         if end_ns == 0 || self.slots.is_empty() {
             return Vec::new();
         }
-        let width = (end_ns / 100).clamp(100_000, 50_000_000);
+        let width = self.sample_width(end_ns);
         let buckets = end_ns.div_ceil(width) as usize;
         let cores = self.slots.len();
         let mut busy = vec![vec![0u64; cores]; buckets];
@@ -141,6 +155,14 @@ impl Cpu {
                 }
             })
             .collect()
+    }
+
+    /// How wide [`Cpu::samples`]'s buckets are over `[0, end)`, ns.
+    pub fn sample_width(&self, end_ns: u64) -> u64 {
+        let cells = (SAMPLE_CELLS / self.slots.len().max(1) as u64).max(1);
+        (end_ns / 100)
+            .clamp(100_000, MAX_SAMPLE_NS)
+            .max(end_ns.div_ceil(cells))
     }
 
     /// Frees every core at `now` (the end of a stage), so the log is complete.
@@ -185,5 +207,25 @@ mod tests {
             .sum();
         // Both cores busy the whole 8 ms.
         assert!((total - 16_000.0).abs() < 1.0, "{total}");
+    }
+
+    #[test]
+    fn samples_of_a_long_run_on_many_cores_stay_few() {
+        // Issue 11: half an hour on 256 cores in 50 ms buckets was 9 M numbers, 107 MB.
+        let mut cpu = Cpu::new(256);
+        for lane in 0..256 {
+            cpu.place(lane, 0);
+        }
+        let end = 1_800_000_000_000;
+        cpu.close(end);
+        let s = cpu.samples(end);
+        let cells: usize = s.iter().map(|x| x.busy.len()).sum();
+        assert!(cells as u64 <= SAMPLE_CELLS, "{cells}");
+        assert!(s.len() >= 100, "{}", s.len());
+        assert!(s.iter().all(|x| x.busy.iter().all(|&b| b > 0.99)));
+        // A short run keeps its 50 ms (or finer) buckets.
+        let mut two = Cpu::new(2);
+        two.close(60_000_000_000);
+        assert_eq!(two.sample_width(60_000_000_000), MAX_SAMPLE_NS);
     }
 }

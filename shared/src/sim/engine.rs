@@ -15,6 +15,7 @@
 
 use std::ops::Range;
 
+use super::budget::{Cancel, Halt, MAX_EVENTS, MAX_MEM_OPS, NeverCancel};
 use super::costs::{SPEED_ONE, Tables, time_for, work_in};
 use super::counter::{Cell, Shape};
 use super::cpu::Cpu;
@@ -23,11 +24,12 @@ use crate::exec::{Dispatcher, Numbered, Op, Recorder, ThreadProgram};
 use crate::gil::GilMachine;
 use crate::rng::SplitMix64;
 use crate::trace::{GilEvent, SpanBuffer, SpanState};
+use crate::view::limits::{MAX_GIL_EVENTS, MAX_SPANS};
 use crate::workload::{CounterCase, TaskOutcome};
 
-/// Most events one simulation may take before it gives up (a guard against parameters that
-/// would take minutes: a 10 µs switch interval over minutes of work).
-pub const MAX_EVENTS: u64 = 40_000_000;
+/// How often a run looks at its limits and its [`Cancel`]: every this many events or
+/// replayed memory ops (about a millisecond of work).
+pub const POLL: u64 = 4096;
 
 /// What kind of lane, for the costs that differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,6 +265,13 @@ pub struct Engine<'a> {
     /// Runs of identical units become one job (off only in tests that compare with stepping
     /// one op at a time).
     pub bulk: bool,
+    /// Asked every [`POLL`] events (and replayed memory ops) whether to stop.
+    pub cancel: &'a dyn Cancel,
+    /// Set where a limit is reached deep inside an event (replaying memory ops); the run
+    /// stops after that event.
+    pub(super) halt: Option<Halt>,
+    /// Memory ops replayed one by one so far.
+    pub(super) mem_ops: u64,
     events: u64,
     last_speed: u64,
     dirty: Vec<usize>,
@@ -291,23 +300,33 @@ impl<'a> Engine<'a> {
             cpu_time: (0, 0),
             end: 0,
             bulk: true,
+            cancel: &NeverCancel,
+            halt: None,
+            mem_ops: 0,
             events: 0,
             last_speed: SPEED_ONE,
             dirty: Vec::new(),
         }
     }
 
-    /// Runs every stage to its end. `Err` with the event count when the run would be too long.
-    pub fn run(&mut self) -> Result<(), u64> {
+    /// Runs every stage to its end, or until a limit is reached or [`Engine::cancel`] says
+    /// to stop.
+    pub fn run(&mut self) -> Result<(), Halt> {
         if !self.stages.is_empty() {
             self.queue.push(0, Event::Stage(0));
         }
         while let Some((at, ev)) = self.queue.pop() {
             self.events += 1;
             if self.events > MAX_EVENTS {
-                return Err(self.events);
+                return Err(Halt::Events);
+            }
+            if self.events.is_multiple_of(POLL) {
+                self.poll();
             }
             self.advance(at);
+            if let Some(h) = self.halt {
+                return Err(h);
+            }
             match ev {
                 Event::Lane { lane, epoch, what } => {
                     if self.lanes[lane].epoch == epoch {
@@ -326,6 +345,38 @@ impl<'a> Engine<'a> {
         }
         self.cpu.close(self.now);
         Ok(())
+    }
+
+    /// Ends the run where it is (it was cancelled): every lane's open span closes now, so
+    /// the report shows what ran up to here.
+    pub fn stop_here(&mut self) {
+        let now_us = self.now / 1000;
+        for lane in &mut self.lanes {
+            if !matches!(lane.status, Status::Pending | Status::Done) {
+                lane.rec.close(now_us, &self.sink);
+            }
+        }
+        self.cpu.close(self.now);
+        self.end = self.now;
+    }
+
+    /// Looks at the limits that grow with the run and at [`Engine::cancel`]; sets
+    /// [`Engine::halt`] when the run must stop. Returns whether it must.
+    pub(super) fn poll(&mut self) -> bool {
+        if self.halt.is_none() {
+            self.halt = if self.cancel.cancelled() {
+                Some(Halt::Cancelled)
+            } else if self.sink.len() > MAX_SPANS {
+                Some(Halt::Spans)
+            } else if self.gil_events.len() > MAX_GIL_EVENTS {
+                Some(Halt::GilEvents)
+            } else if self.mem_ops > MAX_MEM_OPS {
+                Some(Halt::MemOps)
+            } else {
+                None
+            };
+        }
+        self.halt.is_some()
     }
 
     /// Schedules `what` for lane `l` at `at`, replacing whatever it had pending.

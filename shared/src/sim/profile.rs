@@ -162,12 +162,46 @@ fn field(field: impl Into<String>, value: impl ToString, allowed: &str) -> Profi
     }
 }
 
-/// A duration or cost: finite, not negative, at most a minute.
-fn check_cost(name: &str, v: f64) -> Result<(), ProfileError> {
-    if v.is_finite() && (0.0..=60e9).contains(&v) {
+/// A core's speed with k cores busy, as a fraction of its speed alone: sharing caches and
+/// memory bandwidth slows cores down, it never speeds them up, and a machine whose cores run
+/// at a twentieth of their speed is broken, not busy. (A near-zero speed made every job last
+/// for ever and the simulation grow without end.)
+pub const EFFICIENCY: (f64, f64) = (0.05, 1.0);
+
+/// The ranges of a profile's costs, in the field's own unit: wide enough for any machine
+/// `gil-lab calibrate` measures (a slow VM, a browser, CPython's spawn), narrow enough that
+/// no value makes a simulation of valid parameters explode.
+mod range {
+    /// Per-step cost of `sum_powers`, ns: CPython on a slow machine takes ~20 ms at
+    /// `i = 50000`; the lab's kernel ~60 ns at `i = 1`.
+    pub const STEP_NS: (f64, f64) = (1.0, 1e9);
+    /// Costs of one bytecode, op or uncontended lock, ns (tens of ns in practice).
+    pub const OP_NS: (f64, f64) = (0.0, 1e6);
+    /// Per-call costs of the interpreter and the OS (a queue get, a thread start, a batch, a
+    /// result, a hand-off, a timer's lateness, a download's overhead), µs: at most a second.
+    pub const CALL_US: (f64, f64) = (0.0, 1e6);
+    /// Starting or ending a process and a Pool's own set-up, µs: at most a minute (spawn
+    /// imports the main module again: 50 ms here, seconds on a slow disk).
+    pub const START_US: (f64, f64) = (0.0, 6e7);
+    /// Moving one byte of a download, ns (1 here; 10 µs is 100 kB/s).
+    pub const BYTE_NS: (f64, f64) = (0.0, 1e4);
+}
+
+/// `v` as a person writes it: `1e-300`, not three hundred zeros.
+fn num(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// `v` within `lo..=hi` (and a number), or an error naming `name` and the range.
+fn check_range(name: &str, v: f64, (lo, hi): (f64, f64)) -> Result<(), ProfileError> {
+    if v.is_finite() && (lo..=hi).contains(&v) {
         Ok(())
     } else {
-        Err(field(name, v, "a number in 0..=6e10"))
+        Err(field(name, num(v), &format!("{lo}..={hi}")))
     }
 }
 
@@ -213,10 +247,10 @@ impl Profile {
         if !(self.quantum_us.is_finite() && self.quantum_us >= 100.0 && self.quantum_us <= 1e6) {
             return Err(field("quantum_us", self.quantum_us, "100..=1000000"));
         }
-        check_cost("handoff_us", self.handoff_us)?;
-        check_cost("timer_slack_us", self.timer_slack_us)?;
-        check_cost("io.overhead_us", self.io.overhead_us)?;
-        check_cost("io.ns_per_byte", self.io.ns_per_byte)?;
+        check_range("handoff_us", self.handoff_us, range::CALL_US)?;
+        check_range("timer_slack_us", self.timer_slack_us, range::CALL_US)?;
+        check_range("io.overhead_us", self.io.overhead_us, range::CALL_US)?;
+        check_range("io.ns_per_byte", self.io.ns_per_byte, range::BYTE_NS)?;
         self.native.validate("native")?;
         self.cpython.validate("cpython")
     }
@@ -283,11 +317,13 @@ impl Profile {
 impl Costs {
     fn validate(&self, at: &str) -> Result<(), ProfileError> {
         let name = |f: &str| format!("{at}.{f}");
-        if self.step_ns.len() < 2 {
+        // Every step's cost is interpolated between points: a few dozen are measured, and
+        // thousands would make building the cost table itself slow.
+        if !(2..=256).contains(&self.step_ns.len()) {
             return Err(field(
                 name("step_ns"),
                 format!("{} points", self.step_ns.len()),
-                "at least 2 points",
+                "2..=256 points",
             ));
         }
         for w in self.step_ns.windows(2) {
@@ -300,45 +336,68 @@ impl Costs {
             }
         }
         for p in &self.step_ns {
-            if !(p.ns.is_finite() && p.ns > 0.0 && p.ns <= 60e9) {
-                return Err(field(name("step_ns"), p.ns, "ns in (0, 6e10]"));
-            }
+            check_range(
+                &name(&format!("step_ns (i = {})", p.i)),
+                p.ns,
+                range::STEP_NS,
+            )?;
         }
         for (f, v) in [
             ("bytecode_ns", self.bytecode_ns),
             ("op_ns", self.op_ns),
             ("lock_ns", self.lock_ns),
+        ] {
+            check_range(&name(f), v, range::OP_NS)?;
+        }
+        for (f, v) in [
             ("queue_get_us", self.queue_get_us),
             ("call_us", self.call_us),
             ("thread_start_us", self.thread_start_us),
             ("batch_us", self.batch_us),
             ("result_us", self.result_us),
-            ("first_task_us", self.first_task_us),
         ] {
-            check_cost(&name(f), v)?;
+            check_range(&name(f), v, range::CALL_US)?;
         }
+        // A cold heap's first task costs like a process start.
+        check_range(&name("first_task_us"), self.first_task_us, range::START_US)?;
         for (m, s) in [
             ("fork", self.process.fork),
             ("spawn", self.process.spawn),
             ("forkserver", self.process.forkserver),
         ] {
-            check_cost(&name(&format!("process.{m}.parent_us")), s.parent_us)?;
-            check_cost(&name(&format!("process.{m}.child_us")), s.child_us)?;
-            check_cost(&name(&format!("process.{m}.exit_us")), s.exit_us)?;
+            for (part, v) in [
+                ("parent_us", s.parent_us),
+                ("child_us", s.child_us),
+                ("exit_us", s.exit_us),
+            ] {
+                check_range(&name(&format!("process.{m}.{part}")), v, range::START_US)?;
+            }
         }
         for (m, v) in [
             ("fork", self.pool_setup_us.fork),
             ("spawn", self.pool_setup_us.spawn),
             ("forkserver", self.pool_setup_us.forkserver),
         ] {
-            check_cost(&name(&format!("pool_setup_us.{m}")), v)?;
+            check_range(&name(&format!("pool_setup_us.{m}")), v, range::START_US)?;
         }
         if self.efficiency.is_empty() {
             return Err(field(name("efficiency"), "[]", "at least one value"));
         }
+        let (lo, hi) = EFFICIENCY;
+        if self.efficiency.len() > 1024 {
+            return Err(field(
+                name("efficiency"),
+                format!("{} values", self.efficiency.len()),
+                "at most 1024 values (one per core)",
+            ));
+        }
         for e in &self.efficiency {
-            if !(e.is_finite() && *e > 0.0 && *e <= 4.0) {
-                return Err(field(name("efficiency"), e, "values in (0, 4]"));
+            if !(e.is_finite() && *e > lo && *e <= hi) {
+                return Err(field(
+                    name("efficiency"),
+                    num(*e),
+                    &format!("values in ({lo}, {hi}]"),
+                ));
             }
         }
         Ok(())
@@ -358,12 +417,54 @@ mod tests {
     }
 
     #[test]
+    fn costs_out_of_their_physical_range_are_refused() {
+        // Issue 11: `efficiency: [1e-300]` passed and the simulation grew without end.
+        let mut p = Profile::builtin();
+        p.native.efficiency = vec![1e-300];
+        let e = p.validate().expect_err("tiny efficiency").to_string();
+        assert_eq!(
+            e,
+            "profile field native.efficiency = 1e-300 is out of range: allowed values in (0.05, 1]"
+        );
+        for bad in [0.05, 1.5, f64::NAN, 0.0] {
+            let mut p = Profile::builtin();
+            p.cpython.efficiency = vec![1.0, bad];
+            assert!(p.validate().is_err(), "efficiency {bad}");
+        }
+        type Spoil = fn(&mut Profile);
+        let cases: [(&str, Spoil); 6] = [
+            ("native.step_ns (i = 1)", |p| {
+                p.native.step_ns[0].ns = 1e-300
+            }),
+            ("cpython.op_ns", |p| p.cpython.op_ns = 1e300),
+            ("handoff_us", |p| p.handoff_us = 1e12),
+            ("native.process.spawn.child_us", |p| {
+                p.native.process.spawn.child_us = -1.0
+            }),
+            ("io.ns_per_byte", |p| p.io.ns_per_byte = f64::INFINITY),
+            ("native.step_ns", |p| {
+                p.native.step_ns = (0..1000).map(|i| StepPoint { i, ns: 10.0 }).collect()
+            }),
+        ];
+        for (name, spoil) in cases {
+            let mut p = Profile::builtin();
+            spoil(&mut p);
+            let e = p.validate().expect_err(name).to_string();
+            assert!(
+                e.starts_with(&format!("profile field {name} = ")) && e.contains("allowed"),
+                "{e}"
+            );
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
     fn bad_values_name_the_field() {
         let mut p = Profile::builtin();
         p.native.efficiency = vec![1.0, -0.5];
         let e = p.validate().expect_err("negative efficiency").to_string();
         assert!(
-            e.contains("native.efficiency") && e.contains("(0, 4]"),
+            e.contains("native.efficiency") && e.contains("(0.05, 1]"),
             "{e}"
         );
         let e = Profile::from_json("{\"version\": 99}")

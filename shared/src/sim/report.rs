@@ -36,6 +36,14 @@ pub fn build(
             notes.push(gil_note(stats));
         }
     }
+    let width = e.cpu.sample_width(e.end);
+    if width > super::cpu::MAX_SAMPLE_NS {
+        notes.push(format!(
+            "Each column of the core chart is {} wide: a long simulation on many cores keeps its chart to {} numbers.",
+            crate::view::format_duration(width / 1000),
+            crate::view::group_digits(super::cpu::SAMPLE_CELLS)
+        ));
+    }
     let measured = Measured {
         cpu_user_us: e.cpu_time.0 / 1000,
         cpu_sys_us: e.cpu_time.1 / 1000,

@@ -288,8 +288,8 @@ fn runs_of_units_give_what_stepping_one_op_at_a_time_gives() {
     ] {
         let p = params(name, over);
         let tasks = build_tasks(&p, &lab_image_urls());
-        let bulk = run(name, &p, &tasks, &o, &profile, true).expect("bulk");
-        let stepped = run(name, &p, &tasks, &o, &profile, false).expect("stepped");
+        let bulk = run(name, &p, &tasks, &o, &profile, true, &NeverCancel).expect("bulk");
+        let stepped = run(name, &p, &tasks, &o, &profile, false, &NeverCancel).expect("stepped");
         if name == "race" {
             // The thread cases (lanes 0..16). The process cases differ on purpose: a run of
             // locked updates across processes is modelled, not stepped, and a Value's brief
