@@ -18,3 +18,13 @@ pub fn usage<T>(msg: impl Into<String>) -> anyhow::Result<T> {
 #[derive(Debug, thiserror::Error)]
 #[error("stopped early ({}); the report of what ran is written", crate::stop::first_signal().0)]
 pub struct Interrupted;
+
+/// The error of a command stopped by a signal once its outputs were delivered: a file that
+/// could not be written is what the user must hear of; otherwise (the chart's reader gone,
+/// or all well) the signal decides the exit status.
+pub fn stopped_after(delivered: anyhow::Result<()>) -> anyhow::Error {
+    match delivered {
+        Err(e) if !crate::quiet_end(&e) => e,
+        _ => Interrupted.into(),
+    }
+}

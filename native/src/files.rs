@@ -75,8 +75,13 @@ fn classify(path: &Path) -> std::io::Result<Target> {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    // A new report gets the mode any new file would (0666 less the umask), a replaced one
+    // keeps its own; a temporary file's private 0600 would otherwise become the report's.
+    let mode = std::fs::metadata(path).map_or(0o666, |m| m.permissions().mode() & 0o7777);
     let mut tmp = tempfile::Builder::new()
         .prefix(".gil-lab-")
+        .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(folder_of(path))?;
     tmp.write_all(bytes)?;
     tmp.flush()?;

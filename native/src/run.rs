@@ -212,8 +212,7 @@ pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
         Ok(())
     });
     if opts.stop.load(Ordering::Relaxed) {
-        // The files were written; the signal decides the exit status.
-        return Err(crate::error::Interrupted.into());
+        return Err(crate::error::stopped_after(delivered));
     }
     delivered?;
     let failed: Vec<&str> = report

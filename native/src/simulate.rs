@@ -210,19 +210,23 @@ pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
     if stop.load(std::sync::atomic::Ordering::Relaxed) {
         // Stopped by Ctrl-C: what was simulated is drawn and written, as `run` does, and
         // there is nothing real to compare it with.
-        let (mut out, color, width) = args.output.chart();
-        OutputArgs::write_chart(&mut out, &report, color, width)?;
-        args.output.write_files(&report)?;
-        return Err(crate::error::Interrupted.into());
+        let delivered = args.output.deliver(&report, |out, color, width| {
+            OutputArgs::write_chart(out, &report, color, width)
+        });
+        return Err(crate::error::stopped_after(delivered));
     }
 
-    let (mut out, color, width) = args.output.chart();
-    writeln!(
-        out,
-        "simulated in {:.1} ms with the profile from {from}",
-        took.as_secs_f64() * 1e3
-    )?;
-    OutputArgs::write_chart(&mut out, &report, color, width)?;
+    // The files are written before the comparison's real run, which may fail or be stopped:
+    // the simulated report asked for never depends on it (nor on the terminal).
+    args.output.deliver(&report, |out, color, width| {
+        writeln!(
+            out,
+            "simulated in {:.1} ms with the profile from {from}",
+            took.as_secs_f64() * 1e3
+        )?;
+        OutputArgs::write_chart(out, &report, color, width)
+    })?;
+    let (mut out, _, _) = args.output.chart();
 
     if args.compare {
         let pace = opts.pace;
@@ -269,6 +273,5 @@ pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
         };
         write!(out, "{}", comparison(measured, &report, what))?;
     }
-
-    args.output.write_files(&report)
+    Ok(())
 }

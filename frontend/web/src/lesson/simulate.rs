@@ -168,4 +168,29 @@ mod tests {
             }
         }
     }
+
+    /// Every picture the lesson offers on 16 and 64 cores fits the simulator's budget (the
+    /// page's caps), at both sizes: a learner's click is never answered "too big".
+    #[test]
+    fn every_offered_picture_fits_the_simulators_budget() {
+        let profile = gil_lab::sim::Profile::builtin();
+        for s in SECTIONS {
+            for size in [Size::Quick, Size::Lesson] {
+                for d in demos_to_simulate(s, size) {
+                    let params = d.params(size).expect("params");
+                    for cores in CORE_COUNTS {
+                        let options = gil_lab::sim::SimOptions {
+                            cores: Some(cores),
+                            ..Default::default()
+                        };
+                        if let Err(e) =
+                            gil_lab::sim::simulate(d.scenario, &params, &options, &profile)
+                        {
+                            panic!("{} at {size:?} on {cores} cores: {e}", d.scenario);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
