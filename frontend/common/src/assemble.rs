@@ -5,13 +5,11 @@
 use std::collections::BTreeMap;
 
 use gil_lab::exec::Numbered;
-use gil_lab::runner::{Measured, RunParts};
+use gil_lab::runner::RunParts;
 use gil_lab::scenario::Params;
 use gil_lab::trace::{CpuSource, Lane, LaneKind, Machine, RunReport, Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 use serde::{Deserialize, Serialize};
-
-use crate::{estimate_cores, running_us};
 
 /// A span that has begun and not yet ended (drawn up to "now" while live; closed at Stop).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -103,11 +101,7 @@ impl LiveRun {
         lanes.sort_by_key(|l| l.id);
         let labels: Vec<(u32, String)> =
             self.tasks.iter().map(|(id, t)| (*id, t.label())).collect();
-        let measured = Measured {
-            cpu_user_us: running_us(&spans),
-            cpu_sys_us: 0,
-            cores: estimate_cores(&spans, wall, self.machine.cores),
-        };
+        let (measured, bounded) = crate::estimate_cpu(&spans, wall, self.machine.cores);
         gil_lab::runner::assemble(RunParts {
             scenario: &self.scenario,
             params: &self.params,
@@ -122,7 +116,7 @@ impl LiveRun {
             cpu_source: CpuSource::Estimated,
             gil: None,
             counters: Vec::new(),
-            notes: self.notes.clone(),
+            notes: self.notes.iter().cloned().chain(bounded).collect(),
             machine: self.machine.clone(),
         })
     }

@@ -27,15 +27,15 @@ use gil_lab::exec::{Dispatcher, Numbered};
 use gil_lab::gil::Take;
 use gil_lab::rng::SplitMix64;
 use gil_lab::runner::convoy;
-use gil_lab::runner::{self, Measured, RunParts};
+use gil_lab::runner::{self, RunParts};
 use gil_lab::trace::{CpuSource, GilEvent, Lane, RunReport, Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 
 use self::gil::Group;
+use crate::io_note;
 use crate::protocol::{
     FromLane, LaneConfig, LaneCounter, LiveEvent, ProcessResult, RunRequest, ToLane,
 };
-use crate::{estimate_cores, io_note, running_us};
 
 /// What the host's JavaScript is asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -368,11 +368,8 @@ impl HostCore {
         gil_events.sort_by_key(GilEvent::at_us);
         let wall = self.ended_us;
         let machine = crate::machine(req.cores, &req.browser, req.isolated);
-        let measured = Measured {
-            cpu_user_us: running_us(&spans),
-            cpu_sys_us: 0,
-            cores: estimate_cores(&spans, wall, machine.cores),
-        };
+        let (measured, bounded) = crate::estimate_cpu(&spans, wall, machine.cores);
+        notes.extend(bounded);
         let mut report = runner::assemble(RunParts {
             scenario: &req.scenario,
             params,

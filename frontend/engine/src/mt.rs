@@ -24,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use gil_lab::exec::Env;
 use gil_lab::platform::{Clock, IoPerformer, Spawner};
 use gil_lab::runner::{self, Backends, Measured, Meter, ProcessLauncher, ProcessPlan, ProcessRun};
-use gil_lab::trace::{CpuSource, Span, TraceSink};
+use gil_lab::trace::{Span, TraceSink};
 use gil_lab::workload::{DownloadOutput, DownloadSpec};
 use gil_lab_browser::protocol::{
     FromHost, IoModel, LiveEvent, ProcessJob, ProcessResult, ToHost, to_text,
@@ -289,11 +289,7 @@ pub fn mt_start(request: &str, epoch_ms: f64) -> Result<(), JsError> {
         }
         report.notes.extend(gil_lab_browser::io_note(&req.params));
         // Browsers expose no CPU clock or core load: estimate both from the lanes' activity.
-        report.cpu_user_us = gil_lab_browser::running_us(&report.spans);
-        report.cpu_sys_us = 0;
-        report.cpu_source = CpuSource::Estimated;
-        report.cores =
-            gil_lab_browser::estimate_cores(&report.spans, report.wall_us, report.machine.cores);
+        gil_lab_browser::estimate_into(&mut report);
         let done = FromHost::Done {
             report: Box::new(report),
             pool: Some(rayon::current_num_threads() as u32),

@@ -314,7 +314,7 @@ pub fn stop() -> Option<RunReport> {
     let mut report = snapshot()?;
     CURRENT.with(|c| c.borrow_mut().take());
     report.notes.push(format!(
-        "Stopped after {}: the trace up to that moment is kept; unfinished tasks show as not run.",
+        "Stopped after {}: the trace up to that moment is kept; tasks that had begun show as stopped before the end, the others as never started.",
         gil_lab::view::format_duration(report.wall_us)
     ));
     Some(report)

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use super::describe::{format_duration, group_digits, simulation_words};
 use super::frame::{Row, rows};
 use super::palette::state_short;
-use crate::trace::{CpuSource, RunReport, Source, SpanState};
+use crate::trace::{CpuSource, RunReport, Source, Span, SpanState};
 use crate::workload::{Digest, TaskOutcome};
 
 /// The most spans in `state` that overlap at one instant, across all lanes.
@@ -122,13 +122,21 @@ fn gil_and_convoy(out: &mut String, report: &RunReport) {
     if let Some(g) = &report.gil
         && g.switches > 0
     {
-        let _ = writeln!(
-            out,
-            "The GIL changed hands {} times; {} drop requests, each after a {} wait without a hand-off (switch interval).",
-            group_digits(g.switches),
-            group_digits(g.drop_requests),
-            format_duration(g.interval_us)
-        );
+        let times = plural(g.switches, "time", "times");
+        let interval = format_duration(g.interval_us);
+        let _ = match g.drop_requests {
+            // Every hand-off was the holder letting go (a blocking call, its end): say so,
+            // rather than "0 drop requests, each after …".
+            0 => writeln!(
+                out,
+                "The GIL changed hands {times}, each time because its holder let it go (a blocking call, or its work ended); no waiter had to ask for it with a drop request (after a {interval} switch interval)."
+            ),
+            n => writeln!(
+                out,
+                "The GIL changed hands {times}; {}, each after a {interval} wait without a hand-off (switch interval).",
+                plural(n, "drop request", "drop requests")
+            ),
+        };
     }
     if let Some(c) = &report.convoy {
         let ratio = c.beside_us as f64 / c.alone_us.max(1) as f64;
@@ -198,10 +206,27 @@ fn concurrency(out: &mut String, report: &RunReport) {
     }
     let most = max_concurrent(report, SpanState::Running);
     out.push('\n');
-    if most == 1 && lanes_that_ran > 1 {
+    let time_in = |state| -> u64 {
+        report
+            .spans
+            .iter()
+            .filter(|s| s.state == state)
+            .map(Span::duration_us)
+            .sum()
+    };
+    // One lane at a time is the GIL's doing only where lanes queued for it; I/O-bound
+    // threads mostly wait for their downloads, with the GIL released, and seldom overlap
+    // their short runs of Python code whatever the GIL does.
+    let gil_bound = time_in(SpanState::GilWait) > time_in(SpanState::IoWait);
+    if most == 1 && lanes_that_ran > 1 && gil_bound {
         let _ = writeln!(
             out,
             "At most 1 lane ran at a time, although {lanes_that_ran} lanes had work: the GIL's signature."
+        );
+    } else if most == 1 && lanes_that_ran > 1 {
+        let _ = writeln!(
+            out,
+            "At most 1 of {lanes_that_ran} lanes ran Python code at a time, but they spent longer blocked (on I/O or a lock, with the GIL released) than waiting for the GIL: their short turns of Python code seldom met."
         );
     } else if most == 1 {
         let _ = writeln!(out, "At most 1 lane ran at a time.");
@@ -275,18 +300,30 @@ fn tasks(out: &mut String, report: &RunReport) {
         .iter()
         .filter(|t| matches!(t.outcome, TaskOutcome::Error { .. }))
         .count();
-    let not_run = report
+    // A task without an outcome was cut short by a stop if any span ran it, else it never
+    // started: "4 not run" for four tasks half done misled (issue 14).
+    let (mut cut_short, mut not_run) = (0, 0);
+    for t in report
         .tasks
         .iter()
         .filter(|t| matches!(t.outcome, TaskOutcome::NotRun))
-        .count();
-    let finished = report.tasks.len() - failed - not_run;
+    {
+        if report.spans.iter().any(|s| s.task == Some(t.id)) {
+            cut_short += 1;
+        } else {
+            not_run += 1;
+        }
+    }
+    let finished = report.tasks.len() - failed - cut_short - not_run;
     let _ = write!(out, "\nTasks: {finished} finished");
     if failed > 0 {
         let _ = write!(out, ", {failed} failed");
     }
+    if cut_short > 0 {
+        let _ = write!(out, ", {cut_short} stopped before the end");
+    }
     if not_run > 0 {
-        let _ = write!(out, ", {not_run} not run");
+        let _ = write!(out, ", {not_run} never started");
     }
     out.push('\n');
 
@@ -333,4 +370,10 @@ fn tasks(out: &mut String, report: &RunReport) {
             let _ = writeln!(out, "- task {} ({}) failed: {message}", t.id, t.label);
         }
     }
+}
+
+/// `n` and its noun, singular for one: "1 time", "3 drop requests".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    let noun = if n == 1 { one } else { many };
+    format!("{} {noun}", group_digits(n))
 }

@@ -677,3 +677,48 @@ fn tiny_windows_draw_cleanly() {
         assert_eq!(terminal_lanes(&text).len(), 4, "{text}");
     }
 }
+
+/// Every summary sentence is true for its scenario (issue 14): I/O-bound threads do not claim
+/// the GIL's signature, and "0 drop requests" is said as such.
+#[test]
+fn summary_words_fit_what_happened() {
+    let io = text_summary(&fixtures::io_threads());
+    assert!(!io.contains("the GIL's signature"), "{io}");
+    assert!(io.contains("blocked (on I/O or a lock"), "{io}");
+    let cpu = text_summary(&fixtures::cpu_threads());
+    assert!(cpu.contains("the GIL's signature"), "{cpu}");
+
+    let mut r = fixtures::cpu_threads_lesson();
+    let g = r.gil.as_mut().expect("GIL counts");
+    g.drop_requests = 0;
+    let s = text_summary(&r);
+    assert!(!s.contains("0 drop requests"), "{s}");
+    assert!(
+        s.contains("no waiter had to ask for it with a drop request"),
+        "{s}"
+    );
+    r.gil.as_mut().expect("GIL counts").drop_requests = 1;
+    assert!(
+        text_summary(&r).contains("; 1 drop request, each"),
+        "singular"
+    );
+}
+
+/// A stopped run's tasks: those that had begun were stopped, not "not run" (issue 14).
+#[test]
+fn tasks_cut_short_by_a_stop_are_not_called_not_run() {
+    let mut r = fixtures::cpu_threads();
+    let started = r.tasks[0].id;
+    for t in &mut r.tasks {
+        t.outcome = crate::workload::TaskOutcome::NotRun;
+    }
+    r.spans
+        .retain(|s| s.task.is_none() || s.task == Some(started));
+    let s = text_summary(&r);
+    assert!(s.contains("1 stopped before the end"), "{s}");
+    assert!(
+        s.contains(&format!("{} never started", r.tasks.len() - 1)),
+        "{s}"
+    );
+    assert!(!s.contains("not run"), "{s}");
+}
