@@ -295,7 +295,18 @@ fn Lab(ui: Ui) -> impl IntoView {
                 <label class="field wide">
                     <span>"Demo"</span>
                     <select id="scenario" prop:value=move || ui.scenario.get()
-                        on:change=move |ev| { ui.scenario.set(event_target_value(&ev)); ui.error.set(None); }>
+                        on:change=move |ev| {
+                            let name = event_target_value(&ev);
+                            // The menu's default is the quick size, as on a first visit: a
+                            // blank field means the lesson's 1,000,000 per worker (~30 s).
+                            if name == "race" {
+                                ui.fields.update(|f| if f.increments.is_empty() {
+                                    f.increments = QUICK_INCREMENTS.into();
+                                });
+                            }
+                            ui.scenario.set(name);
+                            ui.error.set(None);
+                        }>
                         {options}
                     </select>
                 </label>
@@ -368,7 +379,9 @@ fn Lab(ui: Ui) -> impl IntoView {
             </section>
             <section class="code">
                 <h2>"The Python this runs"</h2>
-                <pre><code>{move || python.get()}</code></pre>
+                // Focusable: a scrolling region must be reachable from the keyboard (axe's
+                // scrollable-region-focusable).
+                <pre tabindex="0" aria-label="The Python this runs"><code>{move || python.get()}</code></pre>
             </section>
         </main>
         <section class="pictures" class:compare=move || ui.pinned.with(Option::is_some)>

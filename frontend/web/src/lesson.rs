@@ -65,9 +65,9 @@ pub fn mount() {
 
     console_hook();
     let q = query();
-    let embed = get(&q, "embed")
-        .filter(|e| e.starts_with(EMBED_PREFIX))
-        .map(str::to_owned);
+    // Any `embed` value names a section (`lesson/gil`, or just `gil`); one that names none
+    // gets a message listing those there are, never the whole lesson in a small frame.
+    let embed = get(&q, "embed").map(str::to_owned);
     if embed.is_some()
         && let Some(body) = window().document().and_then(|d| d.body())
     {
