@@ -188,8 +188,11 @@ fn every_handoff_is_recorded_and_the_new_holder_runs_after_it() {
     let rig = Rig::default();
     let env = rig.env();
     let gil = Gil::new(GilMode::Classic, Duration::from_micros(500));
-    let tasks = sum_tasks(3, 800);
-    let plan = Dispatch::Queue(vec![0, 1, 2]);
+    // One task per thread, each many switch intervals long: from a queue, on a loaded machine
+    // one thread could take all three before the others were scheduled, and nobody waited
+    // long enough to ask for the GIL (it failed so in CI beside other tests).
+    let tasks = sum_tasks(3, 3000);
+    let plan = Dispatch::Fixed(vec![vec![0], vec![1], vec![2]]);
     run_threads(
         &[0, 1, 2],
         &tasks,
