@@ -248,14 +248,14 @@ fn refuse_busy_client(stream: &tokio::net::TcpStream, per_client: usize) {
     let _ = stream.try_write(res.as_bytes());
 }
 
-/// Ctrl-C (SIGINT), SIGTERM and SIGHUP, watched from the moment [`CtrlC::watch`] is called: a
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP, watched from the moment [`StopSignals::watch`] is called: a
 /// server says it is ready only after that, so a signal right after "serving …" is never lost
 /// to the default action (which would kill the process instead of stopping it cleanly: a run
 /// going on would leave its worker processes behind). `kill` and a closed terminal stop a
 /// server the way Ctrl-C does.
-pub struct CtrlC(Vec<tokio::signal::unix::Signal>);
+pub struct StopSignals(Vec<tokio::signal::unix::Signal>);
 
-impl CtrlC {
+impl StopSignals {
     /// Starts watching. Must be called inside `rt`'s context (`let _g = rt.enter();`).
     pub fn watch() -> Self {
         use tokio::signal::unix::{SignalKind, signal};

@@ -85,9 +85,9 @@ fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let ctrl_c = {
+    let stop_signals = {
         let _ctx = rt.enter();
-        http::CtrlC::watch()
+        http::StopSignals::watch()
     };
     say!(
         "serving 6 images on http://{} ({} ms to first byte, {} kbit/s); Ctrl-C stops",
@@ -100,7 +100,7 @@ fn images(args: cli::ImagesArgs) -> anyhow::Result<()> {
     for url in srv.urls() {
         let _ = out!("{url}");
     }
-    rt.block_on(ctrl_c.wait());
+    rt.block_on(stop_signals.wait());
     say!("\nstopping the image server…");
     drop(srv);
     Ok(())

@@ -110,9 +110,9 @@ pub fn serve(config: WebConfig) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("could not start the server's runtime")?;
-    let ctrl_c = {
+    let stop_signals = {
         let _ctx = rt.enter();
-        http::CtrlC::watch()
+        http::StopSignals::watch()
     };
     say!(
         "serving {} on http://{local}/ (cross-origin isolated; the non-isolated page is at /plain/){}; Ctrl-C stops",
@@ -127,7 +127,7 @@ pub fn serve(config: WebConfig) -> anyhow::Result<()> {
         listener,
         app(site),
         http::Limits::for_this_process(config.write_timeout),
-        ctrl_c.wait(),
+        stop_signals.wait(),
     ));
     say!("\nstopping the server…");
     if let Some(api) = api {
