@@ -71,10 +71,11 @@ impl<'a> PyThread<'a> {
             .take(self.rec.lane(), self.env.clock, self.env.sink);
         if waited {
             self.rec.enter(SpanState::GilWait, asked, self.env.sink);
-            self.rec.enter(SpanState::Running, at, self.env.sink);
-        } else {
-            self.rec.enter(SpanState::Running, asked, self.env.sink);
         }
+        // Running begins when the GIL was ours (`at`, read under the GIL's mutex), never when
+        // we asked: an uncontended take can still find the GIL just released by a thread whose
+        // running span ended after `asked`.
+        self.rec.enter(SpanState::Running, at, self.env.sink);
     }
 
     fn release(&mut self, next: SpanState, ending: bool) {

@@ -318,3 +318,18 @@ fn stopping_threads_inside_the_lock_never_hangs() {
         );
     }
 }
+
+#[test]
+fn a_thread_back_from_blocking_never_runs_before_the_releaser_stopped() {
+    // Threads that release the GIL around thousands of zero-length blocking calls take it back
+    // uncontended over and over, each take racing another thread's release: the taker's running
+    // span must begin after the releaser's ended, never at the moment it asked.
+    let tasks: Vec<Numbered> = (0..4)
+        .map(|i| (i, Task::Sleeps { count: 3000, us: 0 }))
+        .collect();
+    for _ in 0..5 {
+        let (spans, out, _) = threads(4, &tasks, GilMode::Classic, 1000);
+        assert!(out.iter().all(|(_, o)| o.is_ok()));
+        assert_eq!(max_overlap(&spans, SpanState::Running), 1);
+    }
+}
