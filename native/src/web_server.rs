@@ -10,7 +10,7 @@
 //!
 //! Static files: GET and HEAD only (405 otherwise), byte ranges, `Last-Modified` and a weak
 //! `ETag` (304 on a match), gzip or brotli when the client accepts it (the wasm modules shrink
-//! to about a third); paths that would leave the root (`..`, encoded or not, symlinks out) are
+//! to about a third; the build's precompressed `.br`/`.gz` copies are sent when present); paths that would leave the root (`..`, encoded or not, symlinks out) are
 //! refused with 404, and so are dotfiles (any segment starting with `.`, such as `/.git/config`).
 //! `index.html` gets `<meta name="gil-lab-token">` when the API is on, unless it is asked for
 //! as a frame (`Sec-Fetch-Dest: iframe`): a framed page gets the static page, as course pages
@@ -292,7 +292,13 @@ async fn static_file(State(site): State<Arc<Site>>, req: Request) -> Response {
         }
         return r;
     }
-    let mut res = match ServeFile::new(&file).oneshot(req).await {
+    // `cargo xtask build` writes `x.br` and `x.gz` beside each file at the strongest settings:
+    // send those as they are when the client takes them (the compression layer then leaves the
+    // response alone), and compress on the fly only what has no such copy.
+    let serve = ServeFile::new(&file)
+        .precompressed_br()
+        .precompressed_gzip();
+    let mut res = match serve.oneshot(req).await {
         Ok(r) => r.map(Body::new),
         Err(never) => match never {},
     };
@@ -473,6 +479,38 @@ mod tests {
                 ),
             );
             assert_eq!(header_of(&r, "content-encoding"), Some(name), "{r}");
+        }
+    }
+
+    #[test]
+    fn precompressed_copies_are_sent_as_they_are() {
+        let dir = fixture();
+        let js = dir.path().join("pkg/b.js");
+        std::fs::write(&js, "export const x = 1;\n".repeat(200)).expect("write");
+        // Markers, not real compressed data: the server must send the copy untouched.
+        std::fs::write(dir.path().join("pkg/b.js.br"), "BR-COPY").expect("write");
+        std::fs::write(dir.path().join("pkg/b.js.gz"), "GZ-COPY").expect("write");
+        let addr = start(dir.path(), false);
+        for (accept, encoding, body) in [
+            ("br, gzip", Some("br"), "BR-COPY"),
+            ("gzip", Some("gzip"), "GZ-COPY"),
+            ("identity", None, "export const x = 1;"),
+        ] {
+            let r = get(
+                addr,
+                &format!(
+                    "GET /pkg/b.js HTTP/1.1\r\nHost: localhost\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+                ),
+            );
+            assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+            assert_eq!(header_of(&r, "content-encoding"), encoding, "{accept}: {r}");
+            let content = r.split("\r\n\r\n").nth(1).unwrap_or_default();
+            assert!(content.starts_with(body), "{accept}: {r}");
+            assert_eq!(
+                header_of(&r, "content-type"),
+                Some("text/javascript"),
+                "{accept}: {r}"
+            );
         }
     }
 

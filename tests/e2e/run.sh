@@ -2,7 +2,8 @@
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
 #   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs, view.mjs and backends.mjs
-#   tests/e2e/run.sh --bench    the same, then bench.mjs and bench-simulate.mjs instead of the tests
+#   tests/e2e/run.sh --bench    the same, then bench.mjs, bench-simulate.mjs and slow-link.mjs instead of the tests
+#   tests/e2e/run.sh --slow-link only slow-link.mjs (first load and first Run on an emulated slow link)
 #   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
 #
 # Installs what it needs when missing: npm dependencies (npm ci, from package-lock.json) and
@@ -16,8 +17,9 @@ filter=""
 for a in "$@"; do
   case "$a" in
     --bench) mode=bench ;;
+    --slow-link) mode=slow-link ;;
     --no-build) build=0 ;;
-    --*) echo "usage: $0 [--bench] [--no-build] [TEST-NAME-REGEX]" >&2; exit 2 ;;
+    --*) echo "usage: $0 [--bench|--slow-link] [--no-build] [TEST-NAME-REGEX]" >&2; exit 2 ;;
     *) filter="$a" ;;
   esac
 done
@@ -29,7 +31,7 @@ chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium_bin" ]; then
   echo "e2e: installing Debian's chromium (apt)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/binaryen" ] || [ ! -d "$here/node_modules/axe-core" ]; then
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/axe-core" ]; then
   echo "e2e: npm ci"; (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
@@ -59,6 +61,9 @@ cd "$here"
 if [ "$mode" = bench ]; then
   node bench.mjs
   node bench-simulate.mjs
+  node slow-link.mjs
+elif [ "$mode" = slow-link ]; then
+  node slow-link.mjs
 else
   # Both suites run even when the first fails, so one run shows every failure.
   rc=0

@@ -1,8 +1,7 @@
 //! The static files of `dist/`: the entry pages (the lab's `index.html`, and everything under
 //! `frontend/web/static/`, such as the lesson's `lesson/index.html`), the worker scripts, the
-//! images the I/O demos download, and a size report.
+//! images the I/O demos download.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -79,60 +78,4 @@ fn fake_jpeg(size: usize, seed: u64) -> Vec<u8> {
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
     out
-}
-
-fn gz_len(bytes: &[u8]) -> Result<usize> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    e.write_all(bytes)?;
-    Ok(e.finish()?.len())
-}
-
-/// Prints raw and gzip sizes of what a first visit loads, and of the threaded engine.
-pub fn report_sizes(dist: &Path) -> Result<()> {
-    let first = [
-        "index.html",
-        "pkg/gil_lab_web.js",
-        "pkg/gil_lab_web_bg.wasm",
-        "js/host.js",
-        "js/io.js",
-    ];
-    let mut total = 0;
-    for f in first {
-        let p = dist.join(f);
-        if let Ok(b) = std::fs::read(&p) {
-            let gz = gz_len(&b)?;
-            total += gz;
-            eprintln!("  {f:<40} {:>8} B  ({gz:>7} B gzip)", b.len());
-        }
-    }
-    eprintln!(
-        "  first load, gzip: {:.1} KB (goal ≤ 400 KB)",
-        total as f64 / 1024.0
-    );
-    // The lesson's page loads its own UI module instead of the lab's.
-    let mut lesson = total;
-    for (lab, own) in [
-        ("index.html", "lesson/index.html"),
-        ("pkg/gil_lab_web.js", "lesson/pkg/gil_lab_web.js"),
-        ("pkg/gil_lab_web_bg.wasm", "lesson/pkg/gil_lab_web_bg.wasm"),
-    ] {
-        let gz = |f: &str| -> Result<usize> {
-            std::fs::read(dist.join(f)).map_or(Ok(0), |b| gz_len(&b))
-        };
-        lesson = lesson + gz(own)? - gz(lab)?;
-    }
-    let css = std::fs::read(dist.join("lesson/lesson.css")).map_or(Ok(0), |b| gz_len(&b))?;
-    eprintln!(
-        "  lesson page's first load, gzip: {:.1} KB (goal ≤ 400 KB)",
-        (lesson + css) as f64 / 1024.0
-    );
-    for f in [
-        "engine/plain/gil_lab_engine_bg.wasm",
-        "engine/threaded/gil_lab_engine_bg.wasm",
-    ] {
-        if let Ok(b) = std::fs::read(dist.join(f)) {
-            eprintln!("  {f:<40} {:>8} B  ({:>7} B gzip)", b.len(), gz_len(&b)?);
-        }
-    }
-    Ok(())
 }

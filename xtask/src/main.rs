@@ -18,6 +18,9 @@
 //! exact version of the `wasm-bindgen` crate), so no CLI needs installing.
 
 mod assets;
+mod compress;
+mod sizes;
+mod wasm_opt;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -146,14 +149,27 @@ fn ensure_toolchains() -> Result<Threaded> {
     Ok(mode)
 }
 
-fn cargo_wasm(toolchain: &str, package: &str, target_dir: &str, extra: &[&str]) -> Command {
+/// The UI modules are downloaded before the first Run, so they are built for size; the
+/// engines are built for speed (their kernel is what the benchmark times), as one unit
+/// (`Cargo.toml` says why).
+const UI_PROFILE: &str = "web-small";
+const ENGINE_PROFILE: &str = "web-engine";
+
+fn cargo_wasm(
+    toolchain: &str,
+    package: &str,
+    target_dir: &str,
+    profile: &str,
+    extra: &[&str],
+) -> Command {
     let mut c = clean("rustup");
     c.args([
         "run",
         toolchain,
         "cargo",
         "build",
-        "--release",
+        "--profile",
+        profile,
         "--target",
         TARGET,
         "-p",
@@ -176,57 +192,40 @@ fn bindgen(wasm: &Path, out: &Path) -> Result<()> {
         .with_context(|| format!("wasm-bindgen failed on {}", wasm.display()))
 }
 
-/// Runs npm binaryen's wasm-opt (version 132) when `tests/e2e` has it installed; Debian's
-/// binaryen 108 breaks the modules, so it is never used.
-fn wasm_opt(file: &Path) -> Result<()> {
-    let bin = root().join("tests/e2e/node_modules/binaryen/bin/wasm-opt");
-    if !bin.exists() {
-        return Ok(());
-    }
-    let mut c = clean("node");
-    c.arg(&bin)
-        .arg(file)
-        .arg("-O2")
-        .arg("--enable-bulk-memory")
-        .arg("--enable-threads")
-        .arg("--enable-mutable-globals")
-        .arg("--enable-nontrapping-float-to-int")
-        .arg("--enable-sign-ext")
-        .arg("--enable-reference-types")
-        .arg("--enable-multivalue")
-        .arg("-o")
-        .arg(file);
-    if let Err(e) = run(c) {
-        eprintln!("xtask: wasm-opt skipped for {} ({e})", file.display());
-    }
-    Ok(())
-}
-
 fn build(skip_threaded: bool) -> Result<()> {
     let root = root();
     let mode = ensure_toolchains()?;
+    // Before the long builds: a missing Node.js fails in seconds, not after minutes.
+    let wasm_opt = wasm_opt::ensure()?;
     let dist = root.join("dist");
-    let rel = |dir: &str, name: &str| {
+    let rel = |dir: &str, profile: &str, name: &str| {
         root.join(dir)
             .join(TARGET)
-            .join("release")
+            .join(profile)
             .join(format!("{name}.wasm"))
     };
 
     eprintln!("xtask: building the UI (stable)");
-    run(cargo_wasm("stable", "gil-lab-web", "target/web-ui", &[]))?;
+    run(cargo_wasm(
+        "stable",
+        "gil-lab-web",
+        "target/web-ui",
+        UI_PROFILE,
+        &[],
+    ))?;
     // The lesson page's module: the same crate with the lesson mounted instead of the lab. Both
     // builds leave their module at the same path, so the lab's is set aside first.
     // (wasm-bindgen names its output after the input file: keep the name, change the folder.)
     let lab_wasm = root.join("target/web-ui/lab/gil_lab_web.wasm");
     std::fs::create_dir_all(root.join("target/web-ui/lab"))?;
-    std::fs::copy(rel("target/web-ui", "gil_lab_web"), &lab_wasm)
+    std::fs::copy(rel("target/web-ui", UI_PROFILE, "gil_lab_web"), &lab_wasm)
         .context("could not set the lab's UI module aside")?;
     eprintln!("xtask: building the lesson's UI (stable)");
     run(cargo_wasm(
         "stable",
         "gil-lab-web",
         "target/web-ui",
+        UI_PROFILE,
         &["--features", "lesson-page"],
     ))?;
     eprintln!("xtask: building the plain engine (stable)");
@@ -234,6 +233,7 @@ fn build(skip_threaded: bool) -> Result<()> {
         "stable",
         "gil-lab-engine",
         "target/web-engine",
+        ENGINE_PROFILE,
         &[],
     ))?;
     if !skip_threaded {
@@ -247,6 +247,7 @@ fn build(skip_threaded: bool) -> Result<()> {
             tc,
             "gil-lab-engine",
             "target/web-engine-mt",
+            ENGINE_PROFILE,
             &["--features", "threads", "-Z", "build-std=panic_abort,std"],
         );
         c.env(
@@ -264,32 +265,35 @@ fn build(skip_threaded: bool) -> Result<()> {
     }
     bindgen(&lab_wasm, &dist.join("pkg"))?;
     bindgen(
-        &rel("target/web-ui", "gil_lab_web"),
+        &rel("target/web-ui", UI_PROFILE, "gil_lab_web"),
         &dist.join("lesson/pkg"),
     )?;
     bindgen(
-        &rel("target/web-engine", "gil_lab_engine"),
+        &rel("target/web-engine", ENGINE_PROFILE, "gil_lab_engine"),
         &dist.join("engine/plain"),
     )?;
     if !skip_threaded {
         bindgen(
-            &rel("target/web-engine-mt", "gil_lab_engine"),
+            &rel("target/web-engine-mt", ENGINE_PROFILE, "gil_lab_engine"),
             &dist.join("engine/threaded"),
         )?;
     }
-    for wasm in [
-        "pkg/gil_lab_web_bg.wasm",
-        "lesson/pkg/gil_lab_web_bg.wasm",
-        "engine/plain/gil_lab_engine_bg.wasm",
-        "engine/threaded/gil_lab_engine_bg.wasm",
+    use wasm_opt::Goal;
+    for (wasm, goal) in [
+        ("pkg/gil_lab_web_bg.wasm", Goal::Size),
+        ("lesson/pkg/gil_lab_web_bg.wasm", Goal::Size),
+        ("engine/plain/gil_lab_engine_bg.wasm", Goal::Speed),
+        ("engine/threaded/gil_lab_engine_bg.wasm", Goal::Speed),
     ] {
         let p = dist.join(wasm);
         if p.exists() {
-            wasm_opt(&p)?;
+            eprintln!("xtask: wasm-opt {wasm}");
+            wasm_opt::optimise(&wasm_opt, &p, goal)?;
         }
     }
     assets::write_static(&root, &dist)?;
-    assets::report_sizes(&dist)?;
+    compress::precompress(&dist)?;
+    sizes::report_and_check(&dist)?;
     eprintln!("xtask: dist/ is ready ({})", dist.display());
     Ok(())
 }
