@@ -173,21 +173,38 @@ async function runWorkers(text) {
 // Shared-memory threads (cross-origin isolated pages).
 
 let mt = null; // the threaded engine module, once loaded
-let poolSize = 0;
 
-async function loadMt(threads) {
-  if (!mt) {
-    const mod = await import('../engine/threaded/gil_lab_engine.js');
-    await mod.default();
-    mt = mod;
+let mtLoading = null;
+function mtEngine() {
+  if (!mtLoading) {
+    mtLoading = import('../engine/threaded/gil_lab_engine.js').then(async (mod) => {
+      await mod.default();
+      mt = mod;
+    }).catch((e) => {
+      mtLoading = null;
+      throw e;
+    });
   }
-  if (poolSize === 0) {
-    await mt.initThreadPool(threads);
-    poolSize = threads;
-    // Optimised code before the first run (see warmUp above), on every pool thread.
-    mt.mt_alloc_probe(Math.min(threads, 4), 1200);
+  return mtLoading;
+}
+
+// The pool's size once it runs; started once per host (wasm-bindgen-rayon's initThreadPool can
+// only be called once), by the first run or ahead of it. A run that needs more threads than it
+// has gets a fresh host ('restart-needed').
+let pool = null;
+function startPool(threads) {
+  if (!pool) {
+    pool = mtEngine().then(async () => {
+      await mt.initThreadPool(threads);
+      // Optimised code before the first run (see warmUp above), on every pool thread.
+      mt.mt_alloc_probe(Math.min(threads, 4), 1200);
+      return threads;
+    }).catch((e) => {
+      pool = null;
+      throw e;
+    });
   }
-  return poolSize;
+  return pool;
 }
 
 // The race demo's processes: real lane workers driven by a plain HostRun, their events and
@@ -209,8 +226,7 @@ async function runProcessJob(job, epoch) {
 }
 
 async function runMt(text, poolThreads) {
-  if (poolSize && poolSize < poolThreads) throw new Error('restart-needed');
-  await loadMt(poolThreads);
+  if ((await startPool(poolThreads)) < poolThreads) throw new Error('restart-needed');
   const epoch = absNow();
   mt.mt_start(text, epoch);
   return new Promise((resolve, reject) => {
@@ -246,26 +262,49 @@ async function runMt(text, poolThreads) {
 
 onmessage = async ({ data }) => {
   // Runs arrive as JSON text (a ToHost message); only the path and the pool size are read here.
+  // A threaded run never waits for the plain engine: every path that needs it awaits it itself.
   if (typeof data !== 'string') return;
   try {
-    await plainEngine();
-  } catch (e) {
-    // Without the engine there is no one to say it in the page's terms: fail the worker.
-    setTimeout(() => { throw e; });
-    return;
-  }
-  try {
-    const { run } = JSON.parse(data);
+    const { run, prepare } = JSON.parse(data);
+    if (prepare) {
+      getReady(prepare.pool_threads);
+      return;
+    }
     if (run.path === 'shared_memory') {
       post(await runMt(data, run.pool_threads));
     } else {
       await runWorkers(data);
     }
   } catch (e) {
-    post(plain.host_error(String(e.message || e)));
+    await reportError(e);
   }
 };
 
-// Compile the plain engine and prepare the lane script while the learner reads the page.
-plainEngine().catch(() => {});
+/** Tells the page what failed, in its terms (the plain engine writes the message). */
+async function reportError(e) {
+  try {
+    await plainEngine();
+  } catch (missing) {
+    // Without the engine there is no one to say it in the page's terms: fail the worker.
+    setTimeout(() => { throw missing; });
+    return;
+  }
+  post(plain.host_error(String(e.message || e)));
+}
+
+// While the learner reads the page: the engine the default demo (threads) runs on is compiled
+// at once (the threaded one on a cross-origin isolated page), and the lane script prepared.
+const firstEngine = (self.crossOriginIsolated ? mtEngine() : plainEngine()).catch(() => {});
 laneScript();
+
+// The page's `prepare` (its warm-up): on an isolated page, once the threaded engine is in, start
+// the pool at the size the default demo needs (its workers start one after another, each
+// fetching its script: on a slow link a round trip apiece) and, meanwhile, fetch the plain
+// engine (processes need it): the pool's start waits on round trips, not on the link.
+function getReady(poolThreads) {
+  if (!self.crossOriginIsolated) return;
+  firstEngine.then(() => {
+    startPool(poolThreads).catch(() => {});
+    plainEngine().catch(() => {});
+  });
+}

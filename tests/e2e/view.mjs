@@ -171,9 +171,13 @@ test('keyboard: + zooms the lesson-size run to a 20 ms window where single GIL t
 test('mouse: the wheel zooms around the pointer and a brush on the whole-run strip picks a window, down to 20 ms', async () => {
   const { page, uncaught } = await openMain();
   await openReport(page, lessonReport());
-  const whole = JSON.parse(readFileSync(lessonReport(), 'utf8')).wall_us;
+  // The unzoomed picture's time axis: the run, to a round end past its wall time (5.1 s of
+  // run is drawn on a 0–6 s axis), which is what the pointer's place on the plot stands for.
+  const whole = Number(await page.getAttribute(CHART, 'data-whole'));
+  const wall = JSON.parse(readFileSync(lessonReport(), 'utf8')).wall_us;
+  assert(whole >= wall && whole < 2 * wall, `the axis spans the run: ${whole} µs for ${wall} µs`);
   const plot = await plotBox(page, CHART);
-  // Wheel over 40% of the way through the run.
+  // Wheel over 40% of the way along the axis.
   await page.mouse.move(plot.x0 + 0.4 * plot.w, plot.y + Math.min(plot.h * 0.3, 300));
   let turns = 0;
   while (width(await shown(page), whole) > 20000 && turns < 30) { await page.mouse.wheel(0, -300); turns++; }

@@ -71,11 +71,23 @@ pub fn ensure() -> Result<PathBuf> {
 }
 
 /// Optimises `file` in place. An error fails the build: an unoptimised page is not shipped.
+///
+/// wasm-opt takes most of a rebuild that changed no module (node-hosted binaryen, ~10-40 s per
+/// module), so its output is kept in `target/wasm-opt/`, keyed by the input's bytes and the
+/// level, and reused when the same module comes again.
 pub fn optimise(bin: &Path, file: &Path, goal: Goal) -> Result<()> {
     let level = match goal {
         Goal::Size => "-Oz",
         Goal::Speed => "-O2",
     };
+    let input =
+        std::fs::read(file).with_context(|| format!("could not read {}", file.display()))?;
+    let cache = root().join("target/wasm-opt");
+    let kept = cache.join(format!("{}.wasm", key(&input, level)));
+    if let Ok(done) = std::fs::read(&kept) {
+        return std::fs::write(file, done)
+            .with_context(|| format!("could not write {}", file.display()));
+    }
     let mut c = clean("node");
     c.arg(bin)
         .arg(file)
@@ -83,5 +95,26 @@ pub fn optimise(bin: &Path, file: &Path, goal: Goal) -> Result<()> {
         .args(FEATURES)
         .arg("-o")
         .arg(file);
-    run(c).with_context(|| format!("wasm-opt failed on {}", file.display()))
+    run(c).with_context(|| format!("wasm-opt failed on {}", file.display()))?;
+    // Only a finished output is kept (written aside, then renamed into place).
+    std::fs::create_dir_all(&cache)?;
+    let part = kept.with_extension("part");
+    std::fs::copy(file, &part)?;
+    std::fs::rename(&part, &kept)?;
+    Ok(())
+}
+
+/// The cache key of a module at a level: its length and two independent 64-bit hashes of its
+/// bytes (SipHash, deterministic for a given toolchain, as `target/` itself is).
+fn key(input: &[u8], level: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let hash = |salt: u64| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        level.hash(&mut h);
+        FEATURES.hash(&mut h);
+        input.hash(&mut h);
+        h.finish()
+    };
+    format!("{}-{:016x}{:016x}", input.len(), hash(1), hash(2))
 }

@@ -64,6 +64,29 @@ pub struct RunRequest {
 pub enum ToHost {
     /// Run this.
     Run(Box<RunRequest>),
+    /// Get ready for the first run before it is asked for (`{"prepare":{"pool_threads":N}}`):
+    /// on a shared-memory page, start the threaded engine's pool with this many threads, so
+    /// that a first Run on a slow link does not wait for its workers to start one by one.
+    Prepare {
+        /// [`pool_threads`] of the page's default demo.
+        pool_threads: u32,
+    },
+}
+
+/// The run a [`ToHost`] message asks for (both engines start from the page's text).
+pub fn parse_run(text: &str) -> Result<RunRequest, String> {
+    match serde_json::from_str::<ToHost>(text) {
+        Ok(ToHost::Run(run)) => Ok(*run),
+        Ok(ToHost::Prepare { .. }) => Err("a prepare message asks for no run".to_owned()),
+        Err(e) => Err(format!("not a run request: {e}")),
+    }
+}
+
+/// Threads the shared-memory pool needs for a run of `workers` threads on `cores`: one per
+/// Python thread, the run's own two (its driver and the race's watcher), and never fewer than
+/// the cores plus those two, so one pool serves every demo of the usual sizes.
+pub fn pool_threads(workers: u32, cores: u32) -> u32 {
+    (workers + 2).max(cores + 2)
 }
 
 /// Something that happened during a run, streamed to the page for the live picture.

@@ -27,7 +27,7 @@ use gil_lab::runner::{self, Backends, Measured, Meter, ProcessLauncher, ProcessP
 use gil_lab::trace::{Span, TraceSink};
 use gil_lab::workload::{DownloadOutput, DownloadSpec};
 use gil_lab_browser::protocol::{
-    FromHost, IoModel, LiveEvent, ProcessJob, ProcessResult, ToHost, to_text,
+    FromHost, IoModel, LiveEvent, ProcessJob, ProcessResult, parse_run, to_text,
 };
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -244,7 +244,7 @@ static CURRENT: Mutex<Option<Arc<Run>>> = Mutex::new(None);
 /// start on the shared clock.
 #[wasm_bindgen]
 pub fn mt_start(request: &str, epoch_ms: f64) -> Result<(), JsError> {
-    let ToHost::Run(req) = serde_json::from_str(request)?;
+    let req = parse_run(request).map_err(|e| JsError::new(&e))?;
     let clock = Arc::new(AbsClock::new(epoch_ms));
     let io = IoModel::of(&req.params);
     let run = Arc::new(Run {

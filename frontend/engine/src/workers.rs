@@ -13,7 +13,7 @@ use gil_lab::workload::CounterCell;
 use gil_lab_browser::host::{HostCore, HostOut};
 use gil_lab_browser::lane::LaneCore;
 use gil_lab_browser::protocol::{
-    FromHost, FromLane, HostAction, LaneCounter, ProcessJob, ToHost, ToLane, to_text,
+    FromHost, FromLane, HostAction, LaneCounter, ProcessJob, ToLane, parse_run, to_text,
 };
 use js_sys::{Atomics, Int32Array};
 use wasm_bindgen::prelude::*;
@@ -168,8 +168,8 @@ impl HostRun {
     /// The run of `request` (a `ToHost::Run` message), or why it cannot run on workers.
     #[wasm_bindgen(constructor)]
     pub fn new(request: &str) -> Result<HostRun, JsError> {
-        let ToHost::Run(run) = serde_json::from_str(request).map_err(js_err)?;
-        let core = HostCore::new(*run, seed()).map_err(|e| JsError::new(&e))?;
+        let run = parse_run(request).map_err(|e| JsError::new(&e))?;
+        let core = HostCore::new(run, seed()).map_err(|e| JsError::new(&e))?;
         Ok(HostRun {
             core,
             page_run: true,

@@ -431,7 +431,7 @@ pub fn mount() {
     let name = embed
         .clone()
         .or_else(|| get(&q, "scenario").map(str::to_owned))
-        .unwrap_or_else(|| "cpu-threads".to_owned());
+        .unwrap_or_else(|| runtime::DEFAULT_DEMO.to_owned());
     let mut fields = Fields::from_query(&q);
     if fields.n.is_empty() && get(&q, "n").is_none() {
         fields.n = QUICK_N.to_owned();
@@ -443,7 +443,7 @@ pub fn mount() {
     let ui_name = if known.is_ok() {
         name.clone()
     } else {
-        "cpu-threads".to_owned()
+        runtime::DEFAULT_DEMO.to_owned()
     };
     let report_url = get(&q, "report").map(str::to_owned);
     publish("idle", None);

@@ -454,6 +454,7 @@ pub fn Picture(
                     aria-describedby=help_id.clone()
                     data-window=move || asked.get().map(|w| format!("{}-{}", w.0, w.1)).unwrap_or_default()
                     data-drawn=move || drawn.get().map(|w| format!("{}-{}", w.0, w.1)).unwrap_or_default()
+                    data-whole=move || whole().to_string()
                     on:keydown=on_key on:pointerdown=on_down on:pointermove=on_move
                     on:pointerup=on_up on:pointercancel=on_up>
                     <div class="svg" role="img" aria-label=move || title.get().unwrap_or_default()

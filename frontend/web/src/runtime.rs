@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use gil_lab::exec::Numbered;
 use gil_lab::scenario::{Model, Params};
 use gil_lab::trace::{RunReport, SpanState};
-use gil_lab_browser::protocol::{FromHost, LiveEvent, RunRequest, ToHost, to_text};
+use gil_lab_browser::protocol::{FromHost, LiveEvent, RunRequest, ToHost, pool_threads, to_text};
 use gil_lab_browser::{LiveRun, OpenSpan};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -259,7 +259,10 @@ pub fn start(
     browser: &str,
     isolated: bool,
 ) -> Result<(), String> {
-    let need = params.model.workers() + 2;
+    // The pool this run asks for, and the least it can run on (the same rule without the
+    // cores' floor): a host whose pool is smaller is replaced.
+    let pool = pool_threads(params.model.workers(), cores);
+    let need = pool_threads(params.model.workers(), 0);
     let healthy = HOST.with(|h| {
         h.borrow()
             .as_ref()
@@ -282,7 +285,7 @@ pub fn start(
         cores,
         browser: browser.to_owned(),
         isolated,
-        pool_threads: need.max(cores + 2),
+        pool_threads: pool,
     })));
     CURRENT.with(|c| {
         *c.borrow_mut() = Some(Current {
@@ -325,9 +328,17 @@ pub fn running() -> bool {
     CURRENT.with(|c| c.borrow().is_some())
 }
 
-/// Starts the host ahead of the first run, so its module is compiled by then.
+/// The demo the lab shows first (and the one its host gets ready for).
+pub const DEFAULT_DEMO: &str = "cpu-threads";
+
+/// Starts the host ahead of the first run, so its engine is compiled by then and, on a
+/// shared-memory page, its pool is running at the size the default demo needs.
 pub fn warm_up() {
-    if HOST.with(|h| h.borrow().is_none()) {
-        let _ = spawn_host();
+    if HOST.with(|h| h.borrow().is_none()) && spawn_host().is_ok() {
+        let workers =
+            gil_lab::scenario::find(DEFAULT_DEMO).map_or(4, |s| s.defaults().model.workers());
+        post(&to_text(&ToHost::Prepare {
+            pool_threads: pool_threads(workers, crate::page::cores()),
+        }));
     }
 }

@@ -207,3 +207,22 @@ fn driver_requests_round_trip() {
         shared_value: Some(3),
     });
 }
+
+#[test]
+fn prepare_is_read_by_host_js_and_asks_for_no_run() {
+    let msg = ToHost::Prepare { pool_threads: 6 };
+    round_trip(&msg);
+    // host.js reads `prepare.pool_threads` from the text itself.
+    assert_eq!(to_text(&msg), r#"{"prepare":{"pool_threads":6}}"#);
+    assert!(parse_run(&to_text(&msg)).is_err());
+    assert!(parse_run("{}").is_err());
+}
+
+#[test]
+fn the_pool_has_a_thread_per_python_thread_and_never_fewer_than_the_cores() {
+    assert_eq!(pool_threads(4, 2), 6);
+    assert_eq!(pool_threads(4, 16), 18);
+    assert_eq!(pool_threads(64, 16), 66);
+    // Without the cores' floor: the least a run can go on with.
+    assert_eq!(pool_threads(4, 0), 6);
+}
