@@ -3,6 +3,7 @@
 
 mod applies;
 mod presets;
+mod python;
 mod validate;
 
 use serde::{Deserialize, Serialize};

@@ -73,6 +73,11 @@ for (const mode of MODES) {
     assert(mode.isolated ? /is cross-origin isolated/.test(text) : /not cross-origin isolated/.test(text), text);
     const py = await page.locator('.code pre').textContent();
     assert(py.includes('def sum_powers'), 'the Python snippet is shown');
+    // It follows the form: the numbers a Run would use.
+    await page.fill('#f-n', '2000');
+    await page.fill('#f-workers', '3');
+    const typed = await page.locator('.code pre').textContent();
+    assert(typed.includes('jobs.put(2000)') && typed.includes('for _ in range(3):\n    threading.Thread'), `the snippet follows the form: ${typed}`);
     await page.waitForTimeout(500);
     assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
     await page.close();

@@ -242,7 +242,15 @@ fn Lab(ui: Ui) -> impl IntoView {
     let iso = isolated();
     let scenario = move || form::scenario(&ui.scenario.get()).ok();
     let defaults = Memo::new(move |_| scenario().map(|s| s.defaults()));
-    let python = Memo::new(move |_| scenario().map(|s| s.python_code()).unwrap_or_default());
+    // The Python the form stands for, with its numbers (the defaults while a field is invalid).
+    let python = Memo::new(move |_| {
+        scenario()
+            .map(|s| match ui.fields.with(|f| f.params(s)) {
+                Ok(p) => s.python_for(&p),
+                Err(_) => s.python_code(),
+            })
+            .unwrap_or_default()
+    });
     let is_sum = move || {
         defaults.get().is_some_and(|p| {
             matches!(

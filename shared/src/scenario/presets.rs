@@ -12,7 +12,8 @@ pub struct Scenario {
     pub summary: &'static str,
     /// What a learner should notice in the picture.
     pub lesson: &'static str,
-    /// The Python program this scenario runs the equivalent of.
+    /// The Python program this scenario runs the equivalent of, with `@NAME@` markers for
+    /// the run's numbers ([`Scenario::python_for`] fills them in).
     pub python: &'static str,
     /// The sequential scenario whose wall time gives the speed-up, if any.
     pub baseline: Option<&'static str>,
@@ -53,7 +54,7 @@ fn threads(workers: u32, gil: GilMode) -> Model {
     }
 }
 
-const SUM_POWERS_PY: &str = "def sum_powers(n):
+pub(super) const SUM_POWERS_PY: &str = "def sum_powers(n):
     total = 0
     for i in range(n):
         total = total + i ** i   # one big-int power per step
@@ -72,7 +73,7 @@ def fetch(url, path):
     with open(path, 'wb') as f:        # waits on the disk
         f.write(body)
 
-for k, url in enumerate(IMAGES * 5):   # 6 images, 5 rounds
+for k, url in enumerate(@DOWNLOADS@):   # @DOWNLOADS_NOTE@
     fetch(url, f'{k}.jpg')",
         baseline: None,
         defaults: || Params {
@@ -95,9 +96,9 @@ def worker():
         fetch(url, f'{k}.jpg')         # the GIL is released while waiting
         jobs.task_done()
 
-for k, url in enumerate(IMAGES * 5):
+for k, url in enumerate(@DOWNLOADS@):
     jobs.put((k, url))
-for _ in range(5):
+for _ in range(@WORKERS@):
     threading.Thread(target=worker, daemon=True).start()
 jobs.join()",
         baseline: Some("io-sequential"),
@@ -113,8 +114,8 @@ jobs.join()",
         lesson: "One core busy, the other idle: the baseline every parallel version is measured against.",
         python: "SUM_POWERS
 
-for _ in range(4):
-    sum_powers(10_000)",
+for _ in range(@TASKS@):
+    sum_powers(@N@)",
         baseline: None,
         defaults: || Params {
             model: Model::Sequential,
@@ -138,9 +139,9 @@ def worker():
         sum_powers(n)      # holds the GIL except at hand-offs
         jobs.task_done()
 
-for _ in range(4):
-    jobs.put(10_000)
-for _ in range(4):
+for _ in range(@TASKS@):
+    jobs.put(@N@)
+for _ in range(@WORKERS@):
     threading.Thread(target=worker, daemon=True).start()
 jobs.join()",
         baseline: Some("cpu-sequential"),
@@ -156,7 +157,7 @@ jobs.join()",
         lesson: "Without a GIL the threads run at the same time on every core.",
         python: "# python3.13t -X gil=0 (free-threaded build)
 # the same program as cpu-threads: with no GIL the
-# four workers run on all cores at once",
+# @WORKERS@ workers run on all cores at once",
         baseline: Some("cpu-sequential"),
         defaults: || Params {
             model: threads(4, GilMode::Free),
@@ -171,10 +172,9 @@ jobs.join()",
         python: "from multiprocessing import Process
 
 SUM_POWERS
-
+@WORK_FN@
 if __name__ == '__main__':
-    procs = [Process(target=sum_powers, args=(10_000,))
-             for _ in range(4)]
+    @PROCS@
     for p in procs:
         p.start()     # a new interpreter, its own GIL
     for p in procs:
@@ -195,9 +195,9 @@ if __name__ == '__main__':
 SUM_POWERS
 
 if __name__ == '__main__':
-    with Pool(4) as pool:
-        # chunksize defaults to ceil(8 / (4 * 4)) = 1
-        results = pool.map(sum_powers, [10_000] * 8)",
+    with Pool(@WORKERS@) as pool:
+        @CHUNK_NOTE@
+        results = pool.map(sum_powers, [@N@] * @TASKS@@CHUNK_ARG@)",
         baseline: Some("cpu-sequential"),
         defaults: || Params {
             model: Model::Pool {
@@ -210,7 +210,7 @@ if __name__ == '__main__':
     },
     Scenario {
         name: "cpu-interpreters",
-        summary: "4 subinterpreters (Python 3.12+), one thread each with its own GIL: parallel inside one process",
+        summary: "4 subinterpreters (own GIL since 3.12; InterpreterPoolExecutor since 3.14), one thread each: parallel inside one process",
         lesson: "Each interpreter has its own GIL, so their threads run at once like processes, without starting new processes.",
         python: "# Python 3.14: concurrent.interpreters (PEP 734)
 from concurrent.futures import InterpreterPoolExecutor
@@ -218,10 +218,10 @@ from concurrent.futures import InterpreterPoolExecutor
 SUM_POWERS
 
 if __name__ == '__main__':
-    with InterpreterPoolExecutor(4) as pool:
+    with InterpreterPoolExecutor(@WORKERS@) as pool:
         # each worker thread runs its own interpreter,
         # with its own GIL: they run on every core at once
-        results = list(pool.map(sum_powers, [10_000] * 4))",
+        results = list(pool.map(sum_powers, [@N@] * @TASKS@))",
         baseline: Some("cpu-sequential"),
         defaults: || Params {
             model: Model::Interpreters { workers: 4 },
@@ -239,14 +239,13 @@ SUM_POWERS
 
 def io_loop(calls):
     for _ in range(calls):
-        time.sleep(0.001)   # releases the GIL, then must win it back
+        time.sleep(@CALL_S@)   # releases the GIL, then must win it back
 
-io_loop(100)                # alone: about 1.1 ms a call
+io_loop(@TASKS@)                # alone: a little over @CALL_MS@ ms a call
 
-cpu = threading.Thread(target=sum_powers, args=(10_000,))
-cpu.start()
-io_loop(100)                # beside a CPU-bound thread: about 6 ms a call
-cpu.join()",
+@CPU_START@
+io_loop(@TASKS@)                # beside a CPU-bound thread: @CONVOY_NOTE@
+@CPU_JOIN@",
         baseline: None,
         defaults: || Params {
             model: Model::Convoy {
@@ -299,7 +298,9 @@ def value_bare(v, k):         # updates lost: the lock covers the
 def value_locked(v, k):       # 0 lost
     for _ in range(k):
         with v.get_lock():
-            v.value += 1",
+            v.value += 1
+
+# each case: @WORKERS@ threads (or processes), each calling it with k = @INCREMENTS@",
         baseline: None,
         defaults: || Params {
             model: Model::Race {
@@ -323,11 +324,4 @@ pub const CONVOY_CALL_US: u64 = 1_000;
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
     SCENARIOS.iter().find(|s| s.name == name)
-}
-
-impl Scenario {
-    /// The Python snippet with the shared `sum_powers` definition filled in.
-    pub fn python_code(&self) -> String {
-        self.python.replace("SUM_POWERS", SUM_POWERS_PY)
-    }
 }

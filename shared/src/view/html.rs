@@ -63,7 +63,7 @@ pub fn html_page(report: &RunReport) -> String {
     out.push_str("</pre>\n");
     if let Some(s) = found {
         out.push_str("<h2>The Python this run stands for</h2>\n<pre class=\"python\"><code>");
-        out.push_str(&escape_html(&s.python_code()));
+        out.push_str(&escape_html(&s.python_for(&report.params)));
         out.push_str("</code></pre>\n");
     }
     out.push_str("<script type=\"application/json\" id=\"report\">\n");

@@ -312,7 +312,7 @@ pub const SECTIONS: &[Section] = &[
         intro: &[
             "Each process has its own interpreter and so its own GIL: processes never wait for one another's lock. The price is a start-up per process, and memory that is not shared.",
             "A Pool starts its processes once and hands them the tasks in chunks, so many tasks pay for few starts.",
-            "Since Python 3.12 an interpreter can also run several subinterpreters, each with its own GIL: parallel like processes, inside one process.",
+            "One process can also hold several interpreters, each with its own GIL (CPython 3.12, PEP 684; Python code can start them from 3.14, with `concurrent.interpreters` and `InterpreterPoolExecutor`, PEP 734): parallel like processes, inside one process.",
         ],
         question: "4 processes share the 4 calls of sum_powers on this machine with {cores}. Against the 4 calls one after another, the processes are…",
         choices: CPU_ANSWERS,

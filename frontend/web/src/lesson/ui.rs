@@ -32,7 +32,15 @@ pub(super) fn changed_radio(ev: &leptos::ev::Event) -> Option<(String, String)> 
 /// One demo's picture, with its caption and the Python it stands for.
 fn demo_figure(ui: SectionUi, k: usize) -> impl IntoView {
     let demo = ui.section.demos[k];
-    let python = demo.scenario().map(|s| s.python_code()).unwrap_or_default();
+    // The Python with the numbers of the size chosen (quick or the lesson's).
+    let python = move || {
+        demo.scenario()
+            .map(|s| match demo.params(ui.size.get()) {
+                Ok(p) => s.python_for(&p),
+                Err(_) => s.python_code(),
+            })
+            .unwrap_or_default()
+    };
     let report: Signal<Option<gil_lab::trace::RunReport>> = ui.report(k).into();
     let placeholder = Signal::derive(move || {
         let running = ui.state.get() == RunState::Running;
@@ -57,7 +65,7 @@ fn demo_figure(ui: SectionUi, k: usize) -> impl IntoView {
         <figure class="demo">
             <figcaption inner_html=caption></figcaption>
             <Picture report=report compact=true placeholder=placeholder/>
-            <div inner_html=markup::python(&python)></div>
+            <div inner_html=move || markup::python(&python())></div>
         </figure>
     }
 }
