@@ -408,6 +408,26 @@ test('keyboard only: every control of the picture is reachable by Tab, with a vi
   await page.close();
 });
 
+// Issue 14: Run disables itself, which dropped the focus to <body>; the keyboard's place moves
+// to Stop while running and back to Run at the end.
+test('keyboard only: Run by Enter leaves the focus on Stop, and on Run when it ends', async () => {
+  const { page } = await openMain(`${BASE}/?scenario=cpu-threads&n=9000&tasks=4&workers=4`);
+  await page.focus('#run');
+  await page.keyboard.press('Enter');
+  const ended = () => ['done', 'stopped', 'error'].includes(window.__gilLabState);
+  // While it runs (if it is still running once the focus has had a moment to move).
+  await page.waitForFunction(() => window.__gilLabState === 'running' || ['done', 'stopped', 'error'].includes(window.__gilLabState));
+  await page.waitForTimeout(200);
+  const during = await page.evaluate(() => [window.__gilLabState, document.activeElement.id, document.activeElement.tagName]);
+  if (during[0] === 'running') assert(during[1] === 'stop', `focus while running: ${during}`);
+  else console.log('     (the run ended within 0.2 s: only the end was checked)');
+  await page.waitForFunction(ended, null, { timeout: 60000 });
+  await page.waitForTimeout(200);
+  const after = await page.evaluate(() => [window.__gilLabState, document.activeElement.id, document.activeElement.tagName]);
+  assert(after[1] === 'run', `focus after the run: ${after}`);
+  await page.close();
+});
+
 for (const mode of MODES) {
   test(`${mode.name}: reduced motion on the main page: no live picture while running, the picture appears when done`, async () => {
     const { page, uncaught } = await openMain(`${mode.url}?scenario=cpu-threads&n=9000&tasks=4&workers=4`, { reducedMotion: 'reduce' });

@@ -236,9 +236,44 @@ fn field(
     }
 }
 
+/// Run and Stop disable themselves in turn, and a disabled button drops the keyboard's focus
+/// to `<body>` (issue 14): when that happens, the focus moves to the other one. Only on a
+/// change of state, after the DOM has caught up, and only if the focus was lost, so a page
+/// load or a user who has moved on is left alone.
+fn keep_focus_on_run_and_stop(running: RwSignal<bool>) {
+    Effect::new(move |prev: Option<bool>| {
+        let now = running.get();
+        if prev.is_some_and(|p| p != now) {
+            let to = if now { "stop" } else { "run" };
+            set_timeout(
+                move || {
+                    let Some(doc) = window().document() else {
+                        return;
+                    };
+                    let lost = doc.active_element().is_none_or(|a| {
+                        a.tag_name().eq_ignore_ascii_case("body")
+                            || a.id() == "run"
+                            || a.id() == "stop"
+                    });
+                    if lost
+                        && let Some(b) = doc
+                            .get_element_by_id(to)
+                            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                    {
+                        let _ = b.focus();
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
+        }
+        now
+    });
+}
+
 /// The full lab page.
 #[component]
 fn Lab(ui: Ui) -> impl IntoView {
+    keep_focus_on_run_and_stop(ui.running);
     let iso = isolated();
     let scenario = move || form::scenario(&ui.scenario.get()).ok();
     let defaults = Memo::new(move |_| scenario().map(|s| s.defaults()));
@@ -409,6 +444,7 @@ fn Lab(ui: Ui) -> impl IntoView {
 /// The compact view for an `<iframe>`: one demo, Run/Stop, the picture, a short summary.
 #[component]
 fn Embed(ui: Ui) -> impl IntoView {
+    keep_focus_on_run_and_stop(ui.running);
     let iso = isolated();
     let current: Signal<Option<RunReport>> = ui.report.into();
     let title = move || {
