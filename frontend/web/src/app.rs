@@ -260,7 +260,10 @@ fn keep_focus_on_run_and_stop(running: RwSignal<bool>) {
                             .get_element_by_id(to)
                             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
                     {
-                        let _ = b.focus();
+                        // Without scrolling: the picture must not move under the pointer.
+                        let options = web_sys::FocusOptions::new();
+                        options.set_prevent_scroll(true);
+                        let _ = b.focus_with_options(&options);
                     }
                 },
                 std::time::Duration::ZERO,
