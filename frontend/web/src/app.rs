@@ -80,7 +80,7 @@ impl Ui {
         let iso = isolated();
         let path = match runtime::path_for(&params, iso) {
             Ok(p) => p,
-            Err(_) if backends::simulator_stands_in(&params, iso) => {
+            Err(_) if runtime::simulator_stands_in(&params, iso) => {
                 return backends::simulate_instead(self.hooks);
             }
             Err(e) => return self.invalid(e),

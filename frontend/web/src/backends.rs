@@ -5,7 +5,6 @@
 //! `app.rs` mounts [`BackendControls`] under its Run/Stop buttons and [`CompareView`] under
 //! its pictures, and hands both the page's signals as [`Hooks`]; everything else is here.
 
-use gil_lab::scenario::{Model, Params};
 use gil_lab::trace::{RunReport, Source};
 use gil_lab::view;
 use leptos::prelude::*;
@@ -15,6 +14,7 @@ use crate::form::{self, Fields};
 use crate::native_run::{self, Update as NativeUpdate};
 use crate::page::{cores, image_urls, publish};
 use crate::picture::Picture;
+use crate::runtime;
 use crate::simulate::{self, SimChoice};
 
 /// The most runs the compare view holds (one per kind: browser, native, simulated, CPython).
@@ -239,21 +239,9 @@ fn publish_json(state: &str, json: &str) {
     publish(state, None);
 }
 
-/// Whether the simulator stands in for a run this page cannot do: the race demo's thread and
-/// `Value` cases need shared memory, which a page that is not isolated lacks.
-pub fn simulator_stands_in(params: &Params, isolated: bool) -> bool {
-    !isolated && matches!(params.model, Model::Race { .. })
-}
-
-/// Runs the race demo in the simulator instead (see [`simulator_stands_in`]).
+/// Runs the race demo in the simulator instead (see [`runtime::simulator_stands_in`]).
 pub fn simulate_instead(h: Hooks) {
-    simulate_now(
-        h,
-        &[],
-        Some(
-            "Simulated, not run: this page is not cross-origin isolated, so its threads cannot share memory; the race's thread and Value cases come from the simulator here.",
-        ),
-    );
+    simulate_now(h, &[], Some(runtime::SIMULATED_INSTEAD));
 }
 
 /// Starts a native run of the form's scenario through `gil-lab serve`.

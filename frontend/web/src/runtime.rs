@@ -241,11 +241,21 @@ pub fn path_for(params: &Params, isolated: bool) -> Result<Path, String> {
         {
             Ok(Path::SharedMemory)
         }
-        // On such pages the simulator stands in for them (`backends::simulator_stands_in`).
+        // On such pages the simulator stands in for them ([`simulator_stands_in`]).
         Model::Race { .. } => Err(gil_lab_browser::RACE_NEEDS_SHARED_MEMORY.to_owned()),
         _ => Ok(Path::Workers),
     }
 }
+
+/// Whether the simulator stands in for a run this page cannot do: the race demo's thread and
+/// `Value` cases need shared memory, which a page that is not isolated lacks. The lab and the
+/// lesson both ask here, so both pages treat such a host alike.
+pub fn simulator_stands_in(params: &Params, isolated: bool) -> bool {
+    !isolated && matches!(params.model, Model::Race { .. })
+}
+
+/// The note a report made that way carries.
+pub const SIMULATED_INSTEAD: &str = "Simulated, not run: this page is not cross-origin isolated, so its threads cannot share memory; the race's thread and Value cases come from the simulator here.";
 
 /// Starts a run; updates arrive at the listener.
 #[allow(clippy::too_many_arguments)]

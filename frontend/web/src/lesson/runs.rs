@@ -134,6 +134,9 @@ impl SectionUi {
 pub fn blocked(section: &Section, size: Size, isolated: bool) -> Option<String> {
     section.demos.iter().find_map(|d| {
         let params = d.params(size).ok()?;
+        if runtime::simulator_stands_in(&params, isolated) {
+            return None;
+        }
         runtime::path_for(&params, isolated).err()
     })
 }
@@ -233,6 +236,9 @@ fn start_next() {
         return;
     };
     let iso = isolated();
+    if runtime::simulator_stands_in(&params, iso) {
+        return simulate_instead(ui, k, scenario);
+    }
     let path = match runtime::path_for(&params, iso) {
         Ok(p) => p,
         Err(e) => return abandon(ui, e),
@@ -252,6 +258,31 @@ fn start_next() {
     ) {
         abandon(ui, e);
     }
+}
+
+/// Demo `k` from the simulator, on a page that cannot run it (as the lab does there): its
+/// report is labelled simulated and says why, and it takes the live run's place.
+fn simulate_instead(ui: SectionUi, k: usize, scenario: &'static str) {
+    let overrides =
+        match super::simulate::demo_overrides(&ui.section.demos[k], ui.size.get_untracked()) {
+            Ok(o) => o,
+            Err(e) => return abandon(ui, e),
+        };
+    ui.current.set(Some(k));
+    let choice = crate::simulate::SimChoice {
+        cores: Some(cores()),
+        ..Default::default()
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        match crate::simulate::simulate(scenario, &overrides, &choice).await {
+            Ok(s) => {
+                let mut r = s.report;
+                r.notes.push(runtime::SIMULATED_INSTEAD.to_owned());
+                on_update(RunUpdate::Finished(Box::new(r)));
+            }
+            Err(e) => abandon(ui, e),
+        }
+    });
 }
 
 fn abandon(ui: SectionUi, message: String) {
