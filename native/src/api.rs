@@ -355,7 +355,7 @@ pub async fn start(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes)
         "id": id.to_string(),
         "scenario": scenario.name,
         "params": params,
-        "lanes": gil_lab::runner::lanes_for(&params),
+        "lanes": gil_lab::plan::lanes_of(&params),
         "machine": run::machine(),
     });
     let _ = tx.try_send(Event::default().event("started").data(started.to_string()));

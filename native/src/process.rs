@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use gil_lab::exec::{Dispatcher, Env};
+use gil_lab::plan::CounterShare;
 use gil_lab::protocol::{FromWorker, ToWorker, WorkerCounter};
-use gil_lab::runner::{CounterShare, ProcessLauncher, ProcessPlan, ProcessRun};
+use gil_lab::runner::{ProcessLauncher, ProcessPlan, ProcessRun};
 use gil_lab::trace::{Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 

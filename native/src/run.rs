@@ -122,7 +122,7 @@ pub fn execute(
         }
     }
     let image_urls = server.as_ref().map(ImageServer::urls).unwrap_or_default();
-    let tasks = runner::build_tasks(params, &image_urls);
+    let tasks = gil_lab::plan::build_tasks(params, &image_urls);
 
     let clock = MonoClock::start();
     let io = NativeIo::new(out_dir.clone(), opts.stop.clone(), opts.limits);

@@ -103,24 +103,6 @@ pub fn run_process_lane(
         .run(ThreadProgram::worker(), next_batch)
 }
 
-/// Which GIL each thread of a run takes.
-#[derive(Clone, Copy)]
-pub enum Gils<'a> {
-    /// Every thread shares one: threads of one interpreter.
-    Shared(&'a Gil),
-    /// Thread `k` takes the `k`th: each runs its own subinterpreter (Python 3.12+).
-    PerThread(&'a [Gil]),
-}
-
-impl<'a> Gils<'a> {
-    fn for_thread(self, k: usize) -> Option<&'a Gil> {
-        match self {
-            Gils::Shared(g) => Some(g),
-            Gils::PerThread(all) => all.get(k),
-        }
-    }
-}
-
 /// Runs `tasks` on `lanes.len()` threads of one interpreter sharing `gil`: a queue of tasks that
 /// worker threads pull from, as the lesson's `Queue` + daemon `Thread`s do (or another plan).
 pub fn run_threads(
@@ -132,15 +114,17 @@ pub fn run_threads(
     spawner: &dyn Spawner,
     env: &Env<'_>,
 ) -> Vec<(u32, TaskOutcome)> {
-    run_threads_with(lanes, tasks, plan, Gils::Shared(gil), counter, spawner, env)
+    let each = vec![gil; lanes.len()];
+    run_threads_with(lanes, tasks, plan, &each, counter, spawner, env)
 }
 
-/// [`run_threads`] with each thread's GIL chosen by `gils`.
+/// [`run_threads`] with thread `k` taking `gils[k]` (one GIL shared by an interpreter's
+/// threads, or one each for subinterpreters).
 pub fn run_threads_with(
     lanes: &[u32],
     tasks: &[Numbered],
     plan: &Dispatch,
-    gils: Gils<'_>,
+    gils: &[&Gil],
     counter: &dyn CounterCell,
     spawner: &dyn Spawner,
     env: &Env<'_>,
@@ -150,7 +134,7 @@ pub fn run_threads_with(
     let jobs: Vec<Box<dyn FnOnce() + Send + '_>> = lanes
         .iter()
         .enumerate()
-        .filter_map(|(k, &lane)| Some((k, lane, gils.for_thread(k)?)))
+        .filter_map(|(k, &lane)| Some((k, lane, *gils.get(k)?)))
         .map(|(k, lane, gil)| {
             let (dispatcher, results) = (&dispatcher, &results);
             Box::new(move || {

@@ -16,6 +16,7 @@
 pub mod exec;
 pub mod export;
 pub mod gil;
+pub mod plan;
 pub mod platform;
 pub mod protocol;
 pub mod rng;

@@ -1,26 +1,20 @@
 //! Runs a scenario end to end on the platform's backends and assembles the [`RunReport`].
 
-pub mod convoy;
-pub(crate) mod race;
-
-pub use race::CASE_COUNT as RACE_CASES;
+pub use crate::plan::{RACE_CASES, gil_note};
 
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::exec::{self, Env, Numbered};
 use crate::gil::Gil;
+use crate::plan::{Caps, CounterShare, LaneGil, Phase, RunPlan, convoy};
 use crate::platform::{Clock, IoPerformer, Spawner};
-use crate::scenario::{Model, Params, Workload};
+use crate::scenario::Params;
 use crate::trace::{
-    CoreSample, CpuSource, GilEvent, GilStats, Lane, LaneKind, Machine, REPORT_VERSION, RunReport,
-    Source, Span, SpanBuffer, TaskRecord, Tee, TraceSink,
+    CoreSample, CpuSource, GilEvent, GilStats, Lane, Machine, REPORT_VERSION, RunReport, Source,
+    Span, SpanBuffer, TaskRecord, Tee, TraceSink,
 };
-use crate::workload::{
-    CounterCase, CounterSpec, CounterStyle, DownloadSpec, SharedCounter, Task, TaskOutcome,
-};
+use crate::workload::{CounterCase, SharedCounter, TaskOutcome};
 
 pub use crate::exec::Dispatch;
 
@@ -34,20 +28,6 @@ pub struct ProcessPlan<'a> {
     pub dispatch: Dispatch,
     /// What counter tasks update in each process.
     pub counter: CounterShare,
-}
-
-/// The counter a process's counter tasks update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum CounterShare {
-    /// Its own copy of the parent's global, starting at the parent's value (what a child
-    /// process gets: nothing it changes reaches the parent).
-    Copy {
-        /// The parent's value when the process started.
-        value: u64,
-    },
-    /// One `multiprocessing.Value` in memory every process of the run maps.
-    SharedValue,
 }
 
 /// What a [`ProcessLauncher`] hands back.
@@ -106,69 +86,6 @@ pub struct Backends<'a> {
     pub stop: &'a AtomicBool,
     /// Facts for the report.
     pub machine: Machine,
-}
-
-/// The tasks a run's parameters describe. `image_urls` fills in download URLs when the
-/// parameters name none (the lab's own image server).
-pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
-    if let Some(setup) = convoy::Setup::from_params(params) {
-        return setup.tasks();
-    }
-    (0..params.tasks)
-        .map(|id| {
-            let task = match &params.workload {
-                Workload::SumPowers { n } => Task::SumPowers { n: *n },
-                Workload::Download { urls, .. } => {
-                    let list = if urls.is_empty() {
-                        image_urls
-                    } else {
-                        urls.as_slice()
-                    };
-                    let url = list
-                        .get(id as usize % list.len().max(1))
-                        .cloned()
-                        .unwrap_or_default();
-                    Task::Download(DownloadSpec::new(&url, id))
-                }
-                Workload::Counter { increments } => Task::Counter(CounterSpec {
-                    increments: *increments,
-                    style: CounterStyle::Plain,
-                }),
-                Workload::Convoy { n, .. } => Task::SumPowers { n: *n },
-            };
-            (id, task)
-        })
-        .collect()
-}
-
-/// `count` lanes of `kind` from id `first`, labelled as Python names them (`Thread-1`, …).
-pub fn lanes(kind: LaneKind, first: u32, count: u32, group: Option<&str>) -> Vec<Lane> {
-    (0..count)
-        .map(|i| Lane {
-            id: first + i,
-            label: match kind {
-                LaneKind::Main => "MainThread".to_owned(),
-                LaneKind::Thread => format!("Thread-{}", i + 1),
-                LaneKind::Process => format!("Process-{}", i + 1),
-                LaneKind::Interpreter => format!("Interpreter-{}", i + 1),
-            },
-            kind,
-            group: group.map(str::to_owned),
-        })
-        .collect()
-}
-
-/// The lanes `params` describe (the race demo's come with its cases).
-pub fn lanes_for(params: &Params) -> Vec<Lane> {
-    match &params.model {
-        Model::Sequential => lanes(LaneKind::Main, 0, 1, None),
-        Model::Threads { workers, .. } => lanes(LaneKind::Thread, 0, *workers, None),
-        Model::Processes { workers } | Model::Pool { workers, .. } => {
-            lanes(LaneKind::Process, 0, *workers, None)
-        }
-        Model::Interpreters { workers } => lanes(LaneKind::Interpreter, 0, *workers, None),
-        Model::Race { .. } | Model::Convoy { .. } => Vec::new(),
-    }
 }
 
 /// Everything a finished (or stopped) run produced, on the run's clock, before it becomes a
@@ -265,18 +182,9 @@ pub fn assemble(p: RunParts<'_>) -> RunReport {
     }
 }
 
-/// The words for the GIL's counts, as every thread run's notes carry them.
-pub fn gil_note(stats: &GilStats) -> String {
-    format!(
-        "The GIL changed hands {} times ({} drop requests after a {} ms wait).",
-        stats.switches,
-        stats.drop_requests,
-        stats.interval_us as f64 / 1000.0
-    )
-}
-
-/// Runs `params` (named `scenario`) for real and returns the full report. `tasks` come from
-/// [`build_tasks`].
+/// Runs `params` (named `scenario`) for real, on a platform whose threads share memory
+/// (native, or a cross-origin isolated page), and returns the full report. `tasks` come from
+/// [`build_tasks`]; the lanes and phases from the model's [`RunPlan`].
 pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>) -> RunReport {
     let buffer = SpanBuffer::default();
     let tee = Tee(&buffer, b.live);
@@ -286,126 +194,62 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         sink: &tee,
         stop: b.stop,
     };
-    let counter = SharedCounter::new();
     let mut notes = Vec::new();
+    let plan = match RunPlan::new(
+        params,
+        tasks,
+        Caps {
+            shared_memory: true,
+        },
+    ) {
+        Ok(plan) => plan,
+        Err(e) => {
+            // Not reached (only a platform without shared memory lacks a plan), but said
+            // rather than hidden if it ever is.
+            notes.push(e.to_string());
+            RunPlan::default()
+        }
+    };
+    let gils: Vec<Gil> = plan
+        .gils
+        .iter()
+        .map(|g| Gil::new(g.mode, Duration::from_micros(g.switch_interval_us)))
+        .collect();
+    let mut outcomes = Vec::new();
     let mut counters = Vec::new();
-    let mut gil_stats = None;
-    let mut convoy_tasks: Vec<(u32, String)> = Vec::new();
-    let mut convoy_setup = None;
-    let plan = Dispatch::for_model(&params.model, tasks.len() as u32);
 
     b.meter.start();
     let started = b.clock.now_us();
-    let (lane_list, outcomes) = match &params.model {
-        Model::Sequential => (
-            lanes_for(params),
-            exec::run_sequential(0, tasks, &counter, &env),
-        ),
-        Model::Threads {
-            workers,
-            gil,
-            switch_interval_us,
-        } => {
-            let g = Gil::new(*gil, Duration::from_micros(*switch_interval_us));
-            let ids: Vec<u32> = (0..*workers).collect();
-            let out = exec::run_threads(&ids, tasks, &plan, &g, &counter, b.spawner, &env);
-            let stats = GilStats {
-                switches: g.switches(),
-                drop_requests: g.drop_requests(),
-                interval_us: *switch_interval_us,
-            };
-            if *gil == crate::gil::GilMode::Classic && stats.switches > 1 {
-                notes.push(gil_note(&stats));
-            }
-            gil_stats = Some(stats);
-            (lanes_for(params), out)
+    for (k, phase) in plan.phases.iter().enumerate() {
+        // A stopped run ends with the phase it was in.
+        if k > 0 && env.stopped() {
+            break;
         }
-        Model::Processes { workers } | Model::Pool { workers, .. } => {
-            let plan = ProcessPlan {
-                lanes: (0..*workers).collect(),
-                tasks,
-                dispatch: plan,
-                counter: CounterShare::Copy { value: 0 },
-            };
-            (lanes_for(params), b.processes.run(plan, &env).outcomes)
+        let (done, observed) = run_phase(&plan, phase, &gils, &b, &env);
+        if let Some(case) = &phase.case {
+            counters.push(CounterCase::of(case.name, case.why, &done, observed));
         }
-        Model::Interpreters { workers } => {
-            // Each interpreter has its own GIL (PEP 684), so nobody waits for another's.
-            let gils: Vec<Gil> = (0..*workers)
-                .map(|_| {
-                    Gil::new(
-                        crate::gil::GilMode::Classic,
-                        Duration::from_micros(crate::gil::DEFAULT_SWITCH_INTERVAL_US),
-                    )
-                })
-                .collect();
-            let ids: Vec<u32> = (0..*workers).collect();
-            let out = exec::run_threads_with(
-                &ids,
-                tasks,
-                &plan,
-                exec::Gils::PerThread(&gils),
-                &counter,
-                b.spawner,
-                &env,
-            );
-            (lanes_for(params), out)
-        }
-        Model::Convoy { gil, .. } => {
-            let setup = convoy::Setup::from_params(params)
-                .unwrap_or_else(|| unreachable!("a convoy model always gives a convoy setup"));
-            let r = convoy::run(&setup, &counter, b.spawner, &env);
-            convoy_tasks = r.tasks;
-            convoy_setup = Some(setup);
-            if let Some(stats) = &r.gil
-                && *gil == crate::gil::GilMode::Classic
-                && stats.switches > 1
-            {
-                notes.push(gil_note(stats));
-            }
-            gil_stats = r.gil;
-            (r.lanes, r.outcomes)
-        }
-        Model::Race {
-            workers,
-            switch_interval_us,
-        } => {
-            let increments = match params.workload {
-                Workload::Counter { increments } => increments,
-                _ => 0,
-            };
-            let r = race::run_cases(
-                *workers,
-                increments,
-                *switch_interval_us,
-                b.spawner,
-                b.processes,
-                &env,
-            );
-            counters = r.cases;
-            (r.lanes, r.outcomes)
-        }
-    };
+        outcomes.extend(done);
+    }
     let ended = b.clock.now_us();
     let measured = b.meter.stop();
 
-    let labels: Vec<(u32, String)> = match params.model {
-        Model::Race { .. } => outcomes
-            .iter()
-            .map(|(id, _)| (*id, "counter worker".to_owned()))
-            .collect(),
-        Model::Convoy { .. } => convoy_tasks,
-        _ => tasks.iter().map(|(id, t)| (*id, t.label())).collect(),
-    };
+    let gil = plan.report.gil_stats.and_then(|g| {
+        let (stats, note) = plan.gil_report(gils[g].switches(), gils[g].drop_requests())?;
+        notes.extend(note);
+        Some(stats)
+    });
     let spans = buffer.take();
-    let convoy_found = convoy_setup
+    let convoy_found = plan
+        .report
+        .convoy
         .as_ref()
         .and_then(|s| convoy::measure(s, &spans));
     let mut report = assemble(RunParts {
         scenario,
         params,
-        tasks: &labels,
-        lanes: lane_list,
+        tasks: &plan.labels,
+        lanes: plan.lanes(),
         spans,
         gil_events: buffer.take_gil_events(),
         outcomes,
@@ -413,11 +257,73 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         ended_us: ended,
         measured,
         cpu_source: CpuSource::Measured,
-        gil: gil_stats,
+        gil,
         counters,
         notes,
         machine: b.machine,
     });
     report.convoy = convoy_found;
     report
+}
+
+/// Runs one phase of `plan` on real threads or processes; returns its outcomes and what the
+/// parent's counter reads at the end.
+fn run_phase(
+    plan: &RunPlan,
+    phase: &Phase,
+    gils: &[Gil],
+    b: &Backends<'_>,
+    env: &Env<'_>,
+) -> (Vec<(u32, TaskOutcome)>, u64) {
+    let counter = SharedCounter::new();
+    let ids = phase.lane_ids();
+    if phase.is_processes() {
+        let r = b.processes.run(
+            ProcessPlan {
+                lanes: ids,
+                tasks: &phase.tasks,
+                dispatch: phase.dispatch.clone(),
+                counter: phase.counter,
+            },
+            env,
+        );
+        // A copy in each child leaves the parent's counter where it was; a shared Value is
+        // what the parent reads back.
+        let observed = r.shared_value.unwrap_or_else(|| counter.get());
+        return (r.outcomes, observed);
+    }
+    if let [main] = phase.lanes.as_slice()
+        && main.is_main()
+    {
+        let out = exec::run_sequential(main.lane.id, &phase.tasks, &counter, env);
+        return (out, counter.get());
+    }
+    // A lane with an interpreter to itself gets a GIL nobody else takes.
+    let own: Vec<Gil> = phase
+        .lanes
+        .iter()
+        .map(|l| {
+            let g = plan.group_of(l.gil);
+            Gil::new(g.mode, Duration::from_micros(g.switch_interval_us))
+        })
+        .collect();
+    let each: Vec<&Gil> = phase
+        .lanes
+        .iter()
+        .zip(&own)
+        .map(|(l, own)| match l.gil {
+            LaneGil::Group(g) => gils.get(g).unwrap_or(own),
+            LaneGil::Own => own,
+        })
+        .collect();
+    let out = exec::run_threads_with(
+        &ids,
+        &phase.tasks,
+        &phase.dispatch,
+        &each,
+        &counter,
+        b.spawner,
+        env,
+    );
+    (out, counter.get())
 }

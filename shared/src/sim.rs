@@ -56,7 +56,7 @@ pub use profile::{
 };
 
 use crate::exec::Numbered;
-use crate::runner::build_tasks;
+use crate::plan::build_tasks;
 use crate::scenario::{InputError, Model, Params, Workload, find};
 use crate::trace::RunReport;
 use crate::view::group_digits;

@@ -139,7 +139,7 @@ pub fn machine(cores: u32, browser: &str, isolated: bool) -> Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gil_lab::runner::build_tasks;
+    use gil_lab::plan::build_tasks;
     use gil_lab::scenario::{Overrides, find};
 
     #[test]

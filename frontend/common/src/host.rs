@@ -25,10 +25,11 @@ use std::collections::BTreeMap;
 
 use gil_lab::exec::{Dispatcher, Numbered};
 use gil_lab::gil::Take;
+use gil_lab::plan::RunPlan;
+use gil_lab::plan::convoy;
 use gil_lab::rng::SplitMix64;
-use gil_lab::runner::convoy;
 use gil_lab::runner::{self, RunParts};
-use gil_lab::trace::{CpuSource, GilEvent, Lane, RunReport, Span, SpanState};
+use gil_lab::trace::{CpuSource, GilEvent, RunReport, Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 
 use self::gil::Group;
@@ -94,7 +95,10 @@ enum State {
 /// module docs.
 pub struct HostCore {
     request: Option<RunRequest>,
-    setup: Option<convoy::Setup>,
+    /// What the run is made of (empty for a job's processes).
+    plan: RunPlan,
+    /// The host group standing for each of the plan's GILs (none for a GIL that is not one).
+    host_groups: Vec<Option<usize>>,
     slots: BTreeMap<u32, Slot>,
     phases: Vec<Phase>,
     phase: usize,
@@ -112,8 +116,6 @@ pub struct HostCore {
     open: BTreeMap<u32, LiveEvent>,
     ended_us: u64,
     state: State,
-    gil_stats_group: Option<usize>,
-    free_threads: Option<u64>,
 }
 
 impl HostCore {
@@ -349,16 +351,12 @@ impl HostCore {
     pub fn report(&self) -> Option<RunReport> {
         let req = self.request.as_ref()?;
         let params = &req.params;
-        let labels: Vec<(u32, String)> = req.tasks.iter().map(|(id, t)| (*id, t.label())).collect();
-        let lanes: Vec<Lane> = crate::lanes_of(params);
-        let gil = self.gil_stats();
         let mut notes = Vec::new();
-        if let Some(stats) = &gil
-            && self.gil_stats_group.is_some()
-        {
-            if stats.switches > 1 {
-                notes.push(runner::gil_note(stats));
-            }
+        let gil = self.gil_stats().map(|(stats, note)| {
+            notes.extend(note);
+            stats
+        });
+        if self.messaged_gil() {
             notes.push(crate::MESSAGE_GIL_NOTE.to_owned());
         }
         notes.extend(io_note(params));
@@ -373,8 +371,8 @@ impl HostCore {
         let mut report = runner::assemble(RunParts {
             scenario: &req.scenario,
             params,
-            tasks: &labels,
-            lanes,
+            tasks: &self.plan.labels,
+            lanes: self.plan.lanes(),
             spans,
             gil_events,
             outcomes: self.outcomes.clone(),
@@ -387,7 +385,7 @@ impl HostCore {
             notes,
             machine,
         });
-        if let Some(setup) = &self.setup {
+        if let Some(setup) = &self.plan.report.convoy {
             report.convoy = convoy::measure(setup, &report.spans);
         }
         Some(report)

@@ -155,7 +155,7 @@ pub fn estimate_into(report: &mut RunReport) {
 }
 
 /// Why the race demo does not run on a page without shared memory.
-pub const RACE_NEEDS_SHARED_MEMORY: &str = "The shared-counter demo needs memory that threads (and a multiprocessing.Value) share, which a page only gets when it is cross-origin isolated: run `gil-lab serve` and open the lab from it. (On other pages the lab simulates these cases instead, labelled simulated.)";
+pub use gil_lab::plan::NEEDS_SHARED_MEMORY as RACE_NEEDS_SHARED_MEMORY;
 
 /// Said in the report of every thread run of a page without shared memory.
 pub const MESSAGE_GIL_NOTE: &str = "This page has no shared memory, so each thread ran in its own worker and the core's GIL, in the host worker, granted the GIL by messages; every hand-off is ordered on its clock.";
@@ -180,14 +180,7 @@ pub fn io_note(params: &Params) -> Option<String> {
     ))
 }
 
-/// The lanes a run of `params` draws, known before it starts: `runner::lanes_for`, and the
-/// convoy demo's two groups (the race demo's come with its cases, at the end).
-pub fn lanes_of(params: &Params) -> Vec<gil_lab::trace::Lane> {
-    match gil_lab::runner::convoy::Setup::from_params(params) {
-        Some(setup) => setup.lanes(),
-        None => gil_lab::runner::lanes_for(params),
-    }
-}
+pub use gil_lab::plan::lanes_of;
 
 /// Total `Running` time of every lane: the CPU time estimate in the browser.
 pub fn running_us(spans: &[Span]) -> u64 {

@@ -19,7 +19,7 @@
 
 use gil_lab::exec::{Dispatch, Numbered};
 use gil_lab::gil::GilMode;
-use gil_lab::runner::CounterShare;
+use gil_lab::plan::CounterShare;
 use gil_lab::scenario::{Params, Workload};
 use gil_lab::trace::{GilEvent, RunReport, Span, SpanState};
 use gil_lab::workload::TaskOutcome;
@@ -42,7 +42,7 @@ pub struct RunRequest {
     pub scenario: String,
     /// Its parameters, validated.
     pub params: Params,
-    /// Every task (`gil_lab::runner::build_tasks`).
+    /// Every task (`gil_lab::plan::build_tasks`).
     pub tasks: Vec<Numbered>,
     /// Which engine runs it.
     pub path: EnginePath,

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use gil_lab::runner::build_tasks;
+use gil_lab::plan::build_tasks;
 use gil_lab::scenario::{Model, Params, SCENARIOS, Workload};
 use gil_lab::trace::RunReport;
 use gil_lab::view;

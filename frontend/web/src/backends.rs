@@ -259,7 +259,7 @@ fn run_natively(h: Hooks, server: native_run::Server) {
     // Task labels for the live picture (the server's own arrive with its report).
     let tasks = fields
         .params(sc)
-        .map(|p| gil_lab::runner::build_tasks(&p, &image_urls()))
+        .map(|p| gil_lab::plan::build_tasks(&p, &image_urls()))
         .unwrap_or_default();
     let on = move |u: NativeUpdate| match u {
         NativeUpdate::Live(r) => h.report.set(Some(*r)),

@@ -5,7 +5,8 @@
 use std::cell::RefCell;
 
 use gil_lab::exec::Numbered;
-use gil_lab::scenario::{Model, Params};
+use gil_lab::plan::{Caps, PlanError, RunPlan};
+use gil_lab::scenario::Params;
 use gil_lab::trace::{RunReport, SpanState};
 use gil_lab_browser::protocol::{FromHost, LiveEvent, RunRequest, ToHost, pool_threads, to_text};
 use gil_lab_browser::{LiveRun, OpenSpan};
@@ -228,30 +229,34 @@ fn post(message: &str) {
     });
 }
 
-/// The path for `params`, or why it cannot run here. Every scenario runs on both kinds of
-/// page except the race demo, whose thread and `Value` cases need shared memory.
+/// The path for `params`, or why it cannot run here (the model's plan says; only the race
+/// demo, whose thread and `Value` cases need shared memory, has none on a page that is not
+/// isolated). One interpreter's threads share one memory: where a page has it, they run on
+/// the threaded engine.
 pub fn path_for(params: &Params, isolated: bool) -> Result<Path, String> {
-    match params.model {
-        // One interpreter's threads share one memory: the threaded engine, where there is one.
-        Model::Threads { .. }
-        | Model::Interpreters { .. }
-        | Model::Convoy { .. }
-        | Model::Race { .. }
-            if isolated =>
-        {
-            Ok(Path::SharedMemory)
-        }
-        // On such pages the simulator stands in for them ([`simulator_stands_in`]).
-        Model::Race { .. } => Err(gil_lab_browser::RACE_NEEDS_SHARED_MEMORY.to_owned()),
-        _ => Ok(Path::Workers),
-    }
+    let plan = plan_here(params, isolated).map_err(|e| e.to_string())?;
+    Ok(if isolated && plan.has_threads() {
+        Path::SharedMemory
+    } else {
+        Path::Workers
+    })
 }
 
-/// Whether the simulator stands in for a run this page cannot do: the race demo's thread and
-/// `Value` cases need shared memory, which a page that is not isolated lacks. The lab and the
-/// lesson both ask here, so both pages treat such a host alike.
+/// Whether the simulator stands in for a run this page cannot do (the model has no plan
+/// here). The lab and the lesson both ask here, so both pages treat such a host alike.
 pub fn simulator_stands_in(params: &Params, isolated: bool) -> bool {
-    !isolated && matches!(params.model, Model::Race { .. })
+    plan_here(params, isolated) == Err(PlanError::NeedsSharedMemory)
+}
+
+/// The plan of `params` on this page (without its tasks: only its make-up is asked about).
+fn plan_here(params: &Params, isolated: bool) -> Result<RunPlan, PlanError> {
+    RunPlan::new(
+        params,
+        &[],
+        Caps {
+            shared_memory: isolated,
+        },
+    )
 }
 
 /// The note a report made that way carries.

@@ -5,10 +5,9 @@ use super::engine::Engine;
 use super::options::Resolved;
 use super::profile::Profile;
 use super::setup::Built;
-use crate::gil::GilMode;
-use crate::runner::{self, Measured, RunParts, gil_note};
+use crate::runner::{self, Measured, RunParts};
 use crate::scenario::Params;
-use crate::trace::{CpuSource, GilStats, Machine, RunReport, Simulation, Source};
+use crate::trace::{CpuSource, Machine, RunReport, Simulation, Source};
 
 /// The report of the simulation `e` has run.
 pub fn build(
@@ -19,23 +18,13 @@ pub fn build(
     r: &Resolved,
     profile: &Profile,
 ) -> RunReport {
-    let gil = built.gil_interp.map(|g| {
-        let m = &e.interps[g].gil;
-        GilStats {
-            switches: m.switches(),
-            drop_requests: m.drop_requests(),
-            interval_us: m.interval_us(),
-        }
-    });
     let mut notes = Vec::new();
-    if let Some(stats) = &gil {
-        let classic = built
-            .gil_interp
-            .is_some_and(|g| e.interps[g].gil.mode() == GilMode::Classic);
-        if classic && stats.switches > 1 {
-            notes.push(gil_note(stats));
-        }
-    }
+    let gil = built.gil_interp.and_then(|g| {
+        let m = &e.interps.get(g)?.gil;
+        let (stats, note) = built.plan.gil_report(m.switches(), m.drop_requests())?;
+        notes.extend(note);
+        Some(stats)
+    });
     let width = e.cpu.sample_width(e.end);
     if width > super::cpu::MAX_SAMPLE_NS {
         notes.push(format!(
@@ -54,8 +43,8 @@ pub fn build(
     let mut report = runner::assemble(RunParts {
         scenario,
         params,
-        tasks: &built.labels,
-        lanes: built.lanes.clone(),
+        tasks: &built.plan.labels,
+        lanes: built.plan.lanes(),
         spans: e.sink.take(),
         gil_events: e.gil_events,
         outcomes,
@@ -73,9 +62,11 @@ pub fn build(
         },
     });
     report.convoy = built
+        .plan
+        .report
         .convoy
         .as_ref()
-        .and_then(|setup| crate::runner::convoy::measure(setup, &report.spans));
+        .and_then(|setup| crate::plan::convoy::measure(setup, &report.spans));
     report.source = Source::Simulated;
     report.simulation = Some(Simulation {
         profile: profile.name.clone(),

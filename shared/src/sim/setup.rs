@@ -1,36 +1,20 @@
-//! Scenario set-up: each execution model as one small function that adds interpreters,
-//! counter cells, dispatchers and lanes to the engine, the way `runner::run` starts the real
-//! ones (same lanes, same labels, same dispatch plans).
+//! Scenario set-up: the model's [`RunPlan`] walked phase by phase, each lane a virtual one on
+//! the engine, started as the plan says (the same lanes, GILs and dispatch the real runs walk).
 
 use super::engine::{CaseInfo, Engine, Feed, Interp, Role, SimLane, Stage, Status};
 use crate::exec::{Dispatch, Dispatcher, Numbered, Recorder, ThreadProgram};
-use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMachine, GilMode};
-use crate::runner::convoy;
-use crate::runner::race::{CASES, Regime};
-use crate::runner::{CounterShare, lanes, lanes_for};
-use crate::scenario::{Model, Params, Workload};
-use crate::trace::{Lane, LaneKind};
-use crate::workload::{CounterSpec, Task};
+use crate::gil::{GilMachine, GilMode};
+use crate::plan::CounterShare;
+use crate::plan::{Caps, LaneGil, Phase, RunPlan, Start};
+use crate::scenario::Params;
+use crate::workload::Task;
 
 /// What the set-up tells the report.
 pub struct Built {
-    /// The report's lanes.
-    pub lanes: Vec<Lane>,
-    /// Every task's label.
-    pub labels: Vec<(u32, String)>,
-    /// The interpreter whose GIL counts go into the report (thread runs).
+    /// What the run is made of.
+    pub plan: RunPlan,
+    /// The interpreter of the GIL whose counts go into the report (thread runs).
     pub gil_interp: Option<usize>,
-    /// The convoy demo's set-up, for its measurement.
-    pub convoy: Option<convoy::Setup>,
-}
-
-/// Whose GIL the threads of a stage take.
-#[derive(Clone, Copy)]
-enum Gils {
-    /// One GIL for all of them (threads of one interpreter).
-    Shared(GilMode, u64),
-    /// One each (subinterpreters, PEP 684).
-    PerThread,
 }
 
 /// How a lane begins.
@@ -112,250 +96,113 @@ impl Engine<'_> {
         self.stages[s].lanes.end = self.lanes.len();
     }
 
-    /// A script's main thread running every task in order.
-    fn sequential(&mut self, tasks: &[Numbered]) {
-        let s = self.add_stage(None);
-        let interp = self.add_interp(GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US);
-        let counter = self.add_cell();
-        self.add_lane(Begin {
-            role: Role::Main,
-            program: ThreadProgram::main_thread(),
-            interp,
-            counter,
-            feed: Feed::Once(Some(tasks.to_vec())),
-            stage: s,
-            start_at: 0,
-            starting_from: None,
-            start_work: 0,
-            exit_delay: 0,
+    /// One phase of `plan`: a stage whose lanes start as the plan says, each on its GIL's
+    /// interpreter (`interps` holds the one made for each GIL group so far).
+    fn phase(&mut self, plan: &RunPlan, phase: &Phase, interps: &mut [Option<usize>]) {
+        let case = phase.case.as_ref().map(|c| CaseInfo {
+            name: c.name.to_owned(),
+            why: c.why.to_owned(),
+            parent_cell: 0,
+            increments: phase
+                .tasks
+                .iter()
+                .map(|(_, t)| match t {
+                    Task::Counter(spec) => spec.increments,
+                    _ => 0,
+                })
+                .sum(),
         });
-        self.close_stage(s);
-    }
-
-    /// `workers` threads (ids from the next lane on) sharing one GIL or one each, fed by
-    /// `plan`; returns the shared interpreter. The parent starts them one after another.
-    fn threads(
-        &mut self,
-        workers: u32,
-        gils: Gils,
-        plan: &Dispatch,
-        tasks: &[Numbered],
-        case: Option<CaseInfo>,
-    ) -> usize {
         let s = self.add_stage(case);
-        let (mode, interval) = match gils {
-            Gils::Shared(mode, interval) => (mode, interval),
-            Gils::PerThread => (GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US),
-        };
-        let shared = self.add_interp(mode, interval);
-        let counter = self.add_cell();
-        if let Some(c) = &mut self.stages[s].case {
-            c.parent_cell = counter;
-        }
-        let d = self.add_dispatcher(plan, tasks);
-        for k in 0..workers as usize {
-            let interp = match gils {
-                Gils::Shared(..) => shared,
-                Gils::PerThread => self.add_interp(mode, interval),
-            };
-            self.add_lane(Begin {
-                role: Role::Thread,
-                program: ThreadProgram::worker(),
-                interp,
-                counter,
-                feed: Feed::Dispatch {
-                    d,
-                    index: k,
-                    first: false,
-                },
-                stage: s,
-                start_at: (k as u64 + 1) * self.t.thread_start,
-                starting_from: None,
-                start_work: 0,
-                exit_delay: 0,
-            });
-        }
-        self.close_stage(s);
-        shared
-    }
-
-    /// `workers` processes, each with its own interpreter, GIL and memory, fed by `plan`. The
-    /// parent starts them one after another (its share of each start); each then starts on a
-    /// core of its own (the child's share). A pool first pays its own set-up.
-    fn processes(
-        &mut self,
-        workers: u32,
-        plan: &Dispatch,
-        tasks: &[Numbered],
-        pool: bool,
-        share: CounterShare,
-        case: Option<CaseInfo>,
-    ) {
-        let s = self.add_stage(case);
-        // The parent's global; a shared `Value` is the one cell every process maps.
+        // The parent's global: what its threads update, and the one cell a shared `Value`
+        // maps into every process.
         let parent_cell = self.add_cell();
         if let Some(c) = &mut self.stages[s].case {
             c.parent_cell = parent_cell;
         }
-        let d = self.add_dispatcher(plan, tasks);
+        let d = self.add_dispatcher(&phase.dispatch, &phase.tasks);
         let (parent, child, exit) = self.t.process;
-        let setup = if pool { self.t.pool_setup } else { 0 };
-        for k in 0..workers as u64 {
-            let interp = self.add_interp(GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US);
-            let counter = match share {
-                CounterShare::SharedValue => parent_cell,
-                // A child's copy of the parent's global, starting where the parent's was.
-                CounterShare::Copy { value } => {
+        for (k, lp) in phase.lanes.iter().enumerate() {
+            let group = plan.group_of(lp.gil);
+            let interp = match lp.gil {
+                LaneGil::Group(g) => match interps.get(g).copied().flatten() {
+                    Some(i) => i,
+                    None => {
+                        let i = self.add_interp(group.mode, group.switch_interval_us);
+                        if let Some(slot) = interps.get_mut(g) {
+                            *slot = Some(i);
+                        }
+                        i
+                    }
+                },
+                LaneGil::Own => self.add_interp(group.mode, group.switch_interval_us),
+            };
+            let counter = match (lp.is_process(), phase.counter) {
+                (true, CounterShare::Copy { value }) => {
+                    // A child's copy of the parent's global, starting where the parent's was.
                     let c = self.add_cell();
                     self.cells[c].value = value;
                     c
                 }
+                _ => parent_cell,
             };
-            self.add_lane(Begin {
-                role: Role::Process,
+            let k64 = k as u64;
+            let dispatched = |first| Feed::Dispatch { d, index: k, first };
+            let mut begin = Begin {
+                role: Role::Thread,
                 program: ThreadProgram::worker(),
                 interp,
                 counter,
-                feed: Feed::Dispatch {
-                    d,
-                    index: k as usize,
-                    first: true,
-                },
+                feed: dispatched(false),
                 stage: s,
-                start_at: setup + (k + 1) * parent,
-                starting_from: Some(setup + k * parent),
-                start_work: child.max(1),
-                exit_delay: exit,
-            });
+                start_at: 0,
+                starting_from: None,
+                start_work: 0,
+                exit_delay: 0,
+            };
+            match lp.start {
+                Start::Running => {
+                    begin.role = Role::Main;
+                    begin.program = ThreadProgram::main_thread();
+                    begin.feed = Feed::Once(Some(phase.tasks.clone()));
+                }
+                // The parent starts its threads one after another.
+                Start::Thread => begin.start_at = (k64 + 1) * self.t.thread_start,
+                // The parent starts each process in turn (its share of the start), which then
+                // starts on a core of its own (the child's share); a pool first sets itself up.
+                Start::Process { pool } => {
+                    let setup = if pool { self.t.pool_setup } else { 0 };
+                    begin.role = Role::Process;
+                    begin.feed = dispatched(true);
+                    begin.start_at = setup + (k64 + 1) * parent;
+                    begin.starting_from = Some(setup + k64 * parent);
+                    begin.start_work = child.max(1);
+                    begin.exit_delay = exit;
+                }
+            }
+            self.add_lane(begin);
         }
         self.close_stage(s);
     }
-
-    /// The race demo: every case of `runner`'s list, one after another, with `workers` lanes
-    /// of `increments` updates each.
-    fn race(&mut self, workers: u32, increments: u64, interval_us: u64) -> Vec<Lane> {
-        let mut out = Vec::new();
-        for (k, case) in CASES.iter().enumerate() {
-            let first = k as u32 * workers;
-            let spec = CounterSpec {
-                increments,
-                style: case.style,
-            };
-            let tasks: Vec<Numbered> = (first..first + workers)
-                .map(|id| (id, Task::Counter(spec)))
-                .collect();
-            let plan = Dispatch::Fixed((0..workers).map(|i| vec![i]).collect());
-            let info = CaseInfo {
-                name: case.name.to_owned(),
-                why: case.why.to_owned(),
-                parent_cell: 0,
-                increments: increments * u64::from(workers),
-            };
-            let kind = match case.regime {
-                Regime::Threads(mode) => {
-                    let gils = Gils::Shared(mode, interval_us);
-                    self.threads(workers, gils, &plan, &tasks, Some(info));
-                    LaneKind::Thread
-                }
-                Regime::Processes(share) => {
-                    self.processes(workers, &plan, &tasks, false, share, Some(info));
-                    LaneKind::Process
-                }
-            };
-            out.extend(lanes(kind, first, workers, Some(case.name)));
-        }
-        out
-    }
 }
 
-impl Engine<'_> {
-    /// The convoy demo: the I/O thread alone with its own GIL, then the same calls beside the
-    /// CPU-bound threads under one GIL; returns that GIL's interpreter.
-    fn convoy(&mut self, setup: &convoy::Setup, tasks: &[Numbered]) -> usize {
-        let one = Dispatch::Fixed(vec![vec![0]]);
-        let alone = Gils::Shared(GilMode::Classic, DEFAULT_SWITCH_INTERVAL_US);
-        self.threads(1, alone, &one, &tasks[..1], None);
-        let beside = 1 + setup.cpu_threads;
-        let plan = Dispatch::Fixed((0..beside).map(|k| vec![k]).collect());
-        let gils = Gils::Shared(setup.gil, setup.switch_interval_us);
-        self.threads(beside, gils, &plan, &tasks[1..], None)
-    }
-}
-
-/// Sets up `params` with `tasks` on the engine.
+/// Sets up `params` with `tasks` on the engine, phase by phase as the model's plan says.
 pub fn build(e: &mut Engine<'_>, params: &Params, tasks: &[Numbered]) -> Built {
-    let labels = tasks.iter().map(|(id, t)| (*id, t.label())).collect();
-    let plan = Dispatch::for_model(&params.model, tasks.len() as u32);
-    let mut gil_interp = None;
-    let report_lanes = match &params.model {
-        Model::Sequential => {
-            e.sequential(tasks);
-            lanes_for(params)
-        }
-        Model::Threads {
-            workers,
-            gil,
-            switch_interval_us,
-        } => {
-            let gils = Gils::Shared(*gil, *switch_interval_us);
-            gil_interp = Some(e.threads(*workers, gils, &plan, tasks, None));
-            lanes_for(params)
-        }
-        Model::Interpreters { workers } => {
-            e.threads(*workers, Gils::PerThread, &plan, tasks, None);
-            lanes_for(params)
-        }
-        Model::Processes { workers } => {
-            let copy = CounterShare::Copy { value: 0 };
-            e.processes(*workers, &plan, tasks, false, copy, None);
-            lanes_for(params)
-        }
-        Model::Pool { workers, .. } => {
-            let copy = CounterShare::Copy { value: 0 };
-            e.processes(*workers, &plan, tasks, true, copy, None);
-            lanes_for(params)
-        }
-        Model::Convoy { .. } => {
-            let Some(setup) = convoy::Setup::from_params(params) else {
-                return Built {
-                    lanes: Vec::new(),
-                    labels,
-                    gil_interp: None,
-                    convoy: None,
-                };
-            };
-            gil_interp = Some(e.convoy(&setup, tasks));
-            return Built {
-                lanes: setup.lanes(),
-                labels,
-                gil_interp,
-                convoy: Some(setup),
-            };
-        }
-        Model::Race {
-            workers,
-            switch_interval_us,
-        } => {
-            let increments = match params.workload {
-                Workload::Counter { increments } => increments,
-                _ => 0,
-            };
-            let lanes = e.race(*workers, increments, *switch_interval_us);
-            let labels = (0..lanes.len() as u32)
-                .map(|id| (id, "counter worker".to_owned()))
-                .collect();
-            return Built {
-                lanes,
-                labels,
-                gil_interp: None,
-                convoy: None,
-            };
-        }
-    };
-    Built {
-        lanes: report_lanes,
-        labels,
-        gil_interp,
-        convoy: None,
+    // The simulator models shared memory wherever the run happens.
+    let plan = RunPlan::new(
+        params,
+        tasks,
+        Caps {
+            shared_memory: true,
+        },
+    )
+    .unwrap_or_default();
+    let mut interps = vec![None; plan.gils.len()];
+    for phase in &plan.phases {
+        e.phase(&plan, phase, &mut interps);
     }
+    let gil_interp = plan
+        .report
+        .gil_stats
+        .and_then(|g| interps.get(g).copied().flatten());
+    Built { plan, gil_interp }
 }

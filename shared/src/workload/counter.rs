@@ -11,6 +11,8 @@ use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use super::TaskOutcome;
+
 /// Most increments per worker the lab accepts (CPython needs ~0.1 s per million).
 pub const MAX_INCREMENTS: u64 = 50_000_000;
 
@@ -145,4 +147,25 @@ pub struct CounterCase {
     pub lost: u64,
     /// One sentence on why.
     pub explanation: String,
+}
+
+impl CounterCase {
+    /// The case `name` whose workers ended with `outcomes`, the parent's counter reading
+    /// `observed` afterwards.
+    pub fn of(name: &str, why: &str, outcomes: &[(u32, TaskOutcome)], observed: u64) -> Self {
+        let expected: u64 = outcomes
+            .iter()
+            .map(|(_, o)| match o {
+                TaskOutcome::Counted { increments, .. } => *increments,
+                _ => 0,
+            })
+            .sum();
+        Self {
+            case: name.to_owned(),
+            expected,
+            observed,
+            lost: expected.saturating_sub(observed),
+            explanation: why.to_owned(),
+        }
+    }
 }

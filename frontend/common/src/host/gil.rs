@@ -122,20 +122,25 @@ impl HostCore {
         }
     }
 
-    /// The GIL's counts for a thread run.
-    pub(super) fn gil_stats(&self) -> Option<GilStats> {
-        if let Some(g) = self.gil_stats_group {
-            let m = &self.groups[g].machine;
-            return Some(GilStats {
-                switches: m.switches(),
-                drop_requests: m.drop_requests(),
-                interval_us: m.interval_us(),
-            });
-        }
-        self.free_threads.map(|interval_us| GilStats {
-            switches: 0,
-            drop_requests: 0,
-            interval_us,
-        })
+    /// The GIL's counts for a thread run, with the note about them. A GIL the host does not
+    /// grant (none at all, free-threaded) was never handed over.
+    pub(super) fn gil_stats(&self) -> Option<(GilStats, Option<String>)> {
+        let g = self.plan.report.gil_stats?;
+        let (switches, drops) = match self.host_groups.get(g).copied().flatten() {
+            Some(h) => {
+                let m = &self.groups[h].machine;
+                (m.switches(), m.drop_requests())
+            }
+            None => (0, 0),
+        };
+        self.plan.gil_report(switches, drops)
+    }
+
+    /// Whether the reported GIL was granted by messages (the host's groups).
+    pub(super) fn messaged_gil(&self) -> bool {
+        self.plan
+            .report
+            .gil_stats
+            .is_some_and(|g| self.host_groups.get(g).copied().flatten().is_some())
     }
 }

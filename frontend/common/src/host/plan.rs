@@ -1,14 +1,12 @@
-//! Planning a run: which lanes, in which phases, with which GIL and which dispatch plan, for
-//! every model the page runs on workers.
+//! A run's lane workers, phases and GIL groups, from the model's [`RunPlan`].
 
 use std::collections::BTreeMap;
 
 use gil_lab::exec::{Dispatch, Dispatcher, Numbered};
 use gil_lab::gil::{GilMachine, GilMode};
+use gil_lab::plan::CounterShare;
+use gil_lab::plan::{Caps, LaneGil as PlanGil, RunPlan};
 use gil_lab::rng::SplitMix64;
-use gil_lab::runner::CounterShare;
-use gil_lab::runner::convoy::{self, ALONE_LANE, BESIDE_LANE};
-use gil_lab::scenario::Model;
 
 use super::gil::Group;
 use super::{HostCore, Phase, Slot, State};
@@ -31,6 +29,14 @@ fn lane_config(lane: u32, program: Program, gil: LaneGil, io: IoModel) -> LaneCo
     }
 }
 
+/// What a process lane's counter tasks update.
+fn lane_counter(share: CounterShare) -> LaneCounter {
+    match share {
+        CounterShare::Copy { value } => LaneCounter::Copy { value },
+        CounterShare::SharedValue => LaneCounter::Shared,
+    }
+}
+
 /// How long a lane holding a shared GIL works between looks at its messages: short enough
 /// that a new waiter's drop request is seen about on time, long enough that looking (a turn
 /// of the worker's event loop) costs little.
@@ -42,7 +48,8 @@ impl HostCore {
     fn empty(seed: u64) -> Self {
         Self {
             request: None,
-            setup: None,
+            plan: RunPlan::default(),
+            host_groups: Vec::new(),
             slots: BTreeMap::new(),
             phases: Vec::new(),
             phase: 0,
@@ -58,8 +65,6 @@ impl HostCore {
             open: BTreeMap::new(),
             ended_us: 0,
             state: State::Preparing,
-            gil_stats_group: None,
-            free_threads: None,
         }
     }
 
@@ -74,24 +79,25 @@ impl HostCore {
         self.groups.len() - 1
     }
 
-    /// Adds a phase whose lanes `lanes` run `tasks` under `plan`, each configured by `cfg`.
+    /// Adds a phase whose lanes (each with its configuration) run `tasks` under `dispatch`,
+    /// taking host group `group`'s GIL if any.
     fn add_phase(
         &mut self,
-        lanes: &[u32],
+        lanes: Vec<LaneConfig>,
         tasks: Vec<Numbered>,
-        plan: &Dispatch,
+        dispatch: &Dispatch,
         group: Option<usize>,
-        cfg: impl Fn(u32) -> LaneConfig,
     ) {
         let phase = self.phases.len();
-        for (k, &lane) in lanes.iter().enumerate() {
+        let ids = lanes.iter().map(|c| c.lane).collect();
+        for (k, config) in lanes.into_iter().enumerate() {
             self.slots.insert(
-                lane,
+                config.lane,
                 Slot {
                     phase,
                     k,
                     group,
-                    config: cfg(lane),
+                    config,
                     created_ms: 0.0,
                     ready: false,
                     exited: false,
@@ -99,119 +105,69 @@ impl HostCore {
             );
         }
         self.phases.push(Phase {
-            lanes: lanes.to_vec(),
+            lanes: ids,
             tasks,
-            dispatcher: Dispatcher::new(plan),
+            dispatcher: Dispatcher::new(dispatch),
         });
     }
 
     /// The run `req` asks for, or why it cannot run on workers. `seed` seeds the choice among
-    /// GIL waiters.
+    /// GIL waiters. The model's plan says what it is made of; a classic GIL that lanes share
+    /// becomes a host group that grants it by messages.
     pub fn new(req: RunRequest, seed: u64) -> Result<Self, String> {
         let mut h = Self::empty(seed);
+        // The lanes are separate workers: they never share a wasm memory.
+        let plan = RunPlan::new(
+            &req.params,
+            &req.tasks,
+            Caps {
+                shared_memory: false,
+            },
+        )
+        .map_err(|e| e.to_string())?;
         let io = IoModel::of(&req.params);
-        let tasks = req.tasks.clone();
-        let all: Vec<u32> = (0..tasks.len() as u32).collect();
-        let plan = Dispatch::for_model(&req.params.model, tasks.len() as u32);
-        let ids = |w: u32| (0..w).collect::<Vec<u32>>();
-        match &req.params.model {
-            Model::Sequential => {
-                let own = LaneGil::Own {
-                    mode: GilMode::Classic,
-                };
-                h.add_phase(&[0], tasks, &Dispatch::Fixed(vec![all]), None, |l| {
-                    lane_config(l, Program::MainThread, own, io)
-                });
-            }
-            Model::Threads {
-                workers,
-                gil,
-                switch_interval_us,
-            } => {
-                if *gil == GilMode::Classic {
-                    let g = h.add_group(GilMode::Classic, *switch_interval_us);
-                    h.gil_stats_group = Some(g);
-                    let slice = shared_slice_us(*switch_interval_us);
-                    h.add_phase(&ids(*workers), tasks, &plan, Some(g), |l| LaneConfig {
-                        slice_us: slice,
-                        ..lane_config(l, Program::Worker, LaneGil::Host, io)
-                    });
-                } else {
-                    // Free-threaded: no GIL anywhere, so nothing to ask the host for.
-                    h.free_threads = Some(*switch_interval_us);
-                    let free = LaneGil::Own {
-                        mode: GilMode::Free,
+        h.host_groups = plan
+            .gils
+            .iter()
+            .map(|g| {
+                (g.mode == GilMode::Classic).then(|| h.add_group(g.mode, g.switch_interval_us))
+            })
+            .collect();
+        for phase in &plan.phases {
+            h.processes |= phase.is_processes();
+            let host = |gil| match gil {
+                PlanGil::Group(g) => h.host_groups.get(g).copied().flatten(),
+                PlanGil::Own => None,
+            };
+            let group = phase.lanes.iter().find_map(|l| host(l.gil));
+            let configs = phase
+                .lanes
+                .iter()
+                .map(|l| {
+                    let program = if l.is_main() {
+                        Program::MainThread
+                    } else {
+                        Program::Worker
                     };
-                    h.add_phase(&ids(*workers), tasks, &plan, None, |l| {
-                        lane_config(l, Program::Worker, free, io)
-                    });
-                }
-            }
-            Model::Processes { workers } | Model::Pool { workers, .. } => {
-                h.processes = true;
-                let own = LaneGil::Own {
-                    mode: GilMode::Classic,
-                };
-                h.add_phase(&ids(*workers), tasks, &plan, None, |l| LaneConfig {
-                    report_counter: true,
-                    ..lane_config(l, Program::Worker, own, io)
-                });
-            }
-            Model::Interpreters { workers } => {
-                // Each interpreter has its own GIL: nobody waits for another's.
-                let own = LaneGil::Own {
-                    mode: GilMode::Classic,
-                };
-                h.add_phase(&ids(*workers), tasks, &plan, None, |l| {
-                    lane_config(l, Program::Worker, own, io)
-                });
-            }
-            Model::Convoy {
-                cpu_threads,
-                gil,
-                switch_interval_us,
-            } => {
-                let setup = convoy::Setup::from_params(&req.params)
-                    .ok_or_else(|| "the convoy demo's parameters are incomplete".to_owned())?;
-                // Phase 1: the I/O thread alone; its GIL has nobody else to hand over to.
-                let alone = LaneGil::Own {
-                    mode: GilMode::Classic,
-                };
-                let first: Vec<Numbered> = tasks.iter().take(1).cloned().collect();
-                h.add_phase(
-                    &[ALONE_LANE],
-                    first,
-                    &Dispatch::Fixed(vec![vec![0]]),
-                    None,
-                    |l| lane_config(l, Program::Worker, alone, io),
-                );
-                // Phase 2: the same calls beside the CPU-bound threads, one GIL for all.
-                let lanes: Vec<u32> = (BESIDE_LANE..2 + cpu_threads).collect();
-                let rest: Vec<Numbered> = tasks.iter().skip(1).cloned().collect();
-                let plan = Dispatch::Fixed((0..lanes.len() as u32).map(|k| vec![k]).collect());
-                if *gil == GilMode::Classic {
-                    let g = h.add_group(GilMode::Classic, *switch_interval_us);
-                    h.gil_stats_group = Some(g);
-                    let slice = shared_slice_us(*switch_interval_us);
-                    h.add_phase(&lanes, rest, &plan, Some(g), |l| LaneConfig {
-                        slice_us: slice,
-                        ..lane_config(l, Program::Worker, LaneGil::Host, io)
-                    });
-                } else {
-                    h.free_threads = Some(*switch_interval_us);
-                    let free = LaneGil::Own {
-                        mode: GilMode::Free,
+                    let g = plan.group_of(l.gil);
+                    let gil = match host(l.gil) {
+                        Some(_) => LaneGil::Host,
+                        None => LaneGil::Own { mode: g.mode },
                     };
-                    h.add_phase(&lanes, rest, &plan, None, |l| {
-                        lane_config(l, Program::Worker, free, io)
-                    });
-                }
-                h.setup = Some(setup);
-            }
-            Model::Race { .. } => {
-                return Err(crate::RACE_NEEDS_SHARED_MEMORY.to_owned());
-            }
+                    let mut c = lane_config(l.lane.id, program, gil, io);
+                    if gil == LaneGil::Host {
+                        c.slice_us = shared_slice_us(g.switch_interval_us);
+                    }
+                    if l.is_process() {
+                        c.report_counter = true;
+                        c.counter = lane_counter(phase.counter);
+                    }
+                    c
+                })
+                .collect();
+            h.add_phase(configs, phase.tasks.clone(), &phase.dispatch, group);
         }
+        h.plan = plan;
         h.request = Some(req);
         Ok(h)
     }
@@ -223,18 +179,19 @@ impl HostCore {
         h.processes = true;
         h.epoch_given = true;
         h.epoch_ms = Some(epoch_ms);
-        let counter = match job.counter {
-            CounterShare::Copy { value } => LaneCounter::Copy { value },
-            CounterShare::SharedValue => LaneCounter::Shared,
-        };
         let own = LaneGil::Own {
             mode: GilMode::Classic,
         };
-        h.add_phase(&job.lanes, job.tasks, &job.dispatch, None, |l| LaneConfig {
-            counter,
-            report_counter: true,
-            ..lane_config(l, Program::Worker, own, job.io)
-        });
+        let configs = job
+            .lanes
+            .iter()
+            .map(|&l| LaneConfig {
+                counter: lane_counter(job.counter),
+                report_counter: true,
+                ..lane_config(l, Program::Worker, own, job.io)
+            })
+            .collect();
+        h.add_phase(configs, job.tasks, &job.dispatch, None);
         h
     }
 }

@@ -3,7 +3,7 @@
 
 use gil_lab::exec::Dispatch;
 use gil_lab::gil::GilMode;
-use gil_lab::runner::{CounterShare, build_tasks};
+use gil_lab::plan::{CounterShare, build_tasks};
 use gil_lab::scenario::{Overrides, find};
 use gil_lab::trace::{CpuSource, GilEvent, LaneKind, RunReport, SpanState};
 use gil_lab::workload::{CounterSpec, CounterStyle, SharedCounter, SumPowers, Task, TaskOutcome};
@@ -310,4 +310,50 @@ fn processes_of_a_race_case_can_share_a_value() {
     let v = r.shared_value.unwrap_or(0);
     assert!(v > 2_000 && v < 4_000, "{v}");
     assert_eq!(r.outcomes.len(), 2);
+}
+
+#[test]
+fn the_host_starts_the_lanes_of_every_plan_with_the_gil_the_plan_gives_them() {
+    for sc in gil_lab::scenario::SCENARIOS {
+        let req = request(sc.name, Overrides::default());
+        let caps = gil_lab::plan::Caps {
+            shared_memory: false,
+        };
+        let Ok(plan) = gil_lab::plan::RunPlan::new(&req.params, &req.tasks, caps) else {
+            assert!(HostCore::new(req, 7).is_err(), "{}", sc.name);
+            continue;
+        };
+        let mut h = HostCore::new(req, 7).unwrap_or_else(|e| panic!("{}: {e}", sc.name));
+        let spawned: Vec<LaneConfig> = h
+            .begin(0.0)
+            .into_iter()
+            .filter_map(|o| match o {
+                HostOut::Spawn { config } => Some(config),
+                _ => None,
+            })
+            .collect();
+        let planned: Vec<&gil_lab::plan::LanePlan> =
+            plan.phases.iter().flat_map(|p| &p.lanes).collect();
+        assert_eq!(spawned.len(), planned.len(), "{}", sc.name);
+        for (c, l) in spawned.iter().zip(planned) {
+            assert_eq!(c.lane, l.lane.id, "{}", sc.name);
+            // A classic GIL that threads share is granted by the host; any other is the lane's.
+            let shared = matches!(l.gil, gil_lab::plan::LaneGil::Group(_))
+                && plan.group_of(l.gil).mode == GilMode::Classic;
+            assert_eq!(
+                c.gil == crate::protocol::LaneGil::Host,
+                shared,
+                "{} lane {}",
+                sc.name,
+                c.lane
+            );
+            assert_eq!(c.report_counter, l.is_process(), "{}", sc.name);
+        }
+        assert_eq!(
+            h.report().map(|r| r.lanes),
+            Some(plan.lanes()),
+            "{}",
+            sc.name
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Every message survives its trip through JSON text unchanged.
 
 use super::*;
-use gil_lab::runner::build_tasks;
+use gil_lab::plan::build_tasks;
 use gil_lab::scenario::{Overrides, find};
 use gil_lab::workload::{CounterSpec, CounterStyle, DownloadOutput, Task};
 

@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use gil_lab::runner::build_tasks;
+use gil_lab::plan::build_tasks;
 use gil_lab::scenario::{Model, Params};
 use gil_lab::trace::RunReport;
 use leptos::prelude::*;

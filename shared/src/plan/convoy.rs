@@ -6,14 +6,11 @@
 //! 1 ms call costs about 6 ms beside one CPU-bound thread under a classic GIL (CPython 3.11 here:
 //! 1.09 ms alone, 6.3 ms beside), and about 1 ms without a GIL.
 
-use std::time::Duration;
-
-use crate::exec::{self, Dispatch, Env, Numbered};
-use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, Gil, GilMode};
-use crate::platform::Spawner;
+use crate::exec::Numbered;
+use crate::gil::GilMode;
 use crate::scenario::{CONVOY_CALL_US, LESSON_N, Model, Params, Workload};
-use crate::trace::{Convoy, GilStats, Lane, LaneKind, Span, SpanState};
-use crate::workload::{CounterCell, Task, TaskOutcome};
+use crate::trace::{Convoy, Lane, LaneKind, Span, SpanState};
+use crate::workload::Task;
 
 /// The lane of the I/O thread running alone.
 pub const ALONE_LANE: u32 = 0;
@@ -103,68 +100,6 @@ impl Setup {
             group: Some(beside.clone()),
         }));
         out
-    }
-}
-
-/// What [`run`] hands back.
-pub struct ConvoyRun {
-    /// The lanes of both phases.
-    pub lanes: Vec<Lane>,
-    /// Every task's outcome.
-    pub outcomes: Vec<(u32, TaskOutcome)>,
-    /// Task labels.
-    pub tasks: Vec<(u32, String)>,
-    /// The shared GIL's counts in the second phase.
-    pub gil: Option<GilStats>,
-}
-
-/// Runs both phases for real.
-pub fn run(
-    setup: &Setup,
-    counter: &dyn CounterCell,
-    spawner: &dyn Spawner,
-    env: &Env<'_>,
-) -> ConvoyRun {
-    let tasks = setup.tasks();
-    let mut outcomes = Vec::new();
-    // Phase 1: the I/O thread alone (its GIL uncontended).
-    let alone = Gil::new(
-        GilMode::Classic,
-        Duration::from_micros(DEFAULT_SWITCH_INTERVAL_US),
-    );
-    outcomes.extend(exec::run_threads(
-        &[ALONE_LANE],
-        &tasks[..1],
-        &Dispatch::Fixed(vec![vec![0]]),
-        &alone,
-        counter,
-        spawner,
-        env,
-    ));
-    // Phase 2: the same calls beside the CPU-bound threads, one GIL for all.
-    let shared = Gil::new(setup.gil, Duration::from_micros(setup.switch_interval_us));
-    let lanes: Vec<u32> = (BESIDE_LANE..2 + setup.cpu_threads).collect();
-    let plan = Dispatch::Fixed((0..lanes.len() as u32).map(|k| vec![k]).collect());
-    if !env.stopped() {
-        outcomes.extend(exec::run_threads(
-            &lanes,
-            &tasks[1..],
-            &plan,
-            &shared,
-            counter,
-            spawner,
-            env,
-        ));
-    }
-    ConvoyRun {
-        lanes: setup.lanes(),
-        outcomes,
-        tasks: tasks.iter().map(|(id, t)| (*id, t.label())).collect(),
-        gil: Some(GilStats {
-            switches: shared.switches(),
-            drop_requests: shared.drop_requests(),
-            interval_us: setup.switch_interval_us,
-        }),
     }
 }
 
