@@ -224,10 +224,14 @@ fn overrides(body: &BTreeMap<String, Value>) -> Result<Overrides, String> {
                     }
                 });
             }
+            "python" => {
+                o.python =
+                    Some(gil_lab::scenario::Python::parse(&text).map_err(|e| e.to_string())?);
+            }
             other => {
                 return Err(format!(
                     "unknown parameter {other:?}: allowed scenario, n, tasks, workers, gil, \
-                     switch-interval-ms, latency-ms, bandwidth-kbps, increments, chunksize"
+                     switch-interval-ms, latency-ms, bandwidth-kbps, increments, chunksize, python"
                 ));
             }
         }

@@ -175,6 +175,7 @@ impl ParamArgs {
             bandwidth_kbps: self.bandwidth_kbps,
             increments: self.increments,
             chunksize: self.chunksize,
+            python: None,
         }
     }
 }
@@ -230,6 +231,11 @@ pub struct RunArgs {
     /// Folder for downloaded files (default: a fresh temporary folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The CPython the run stands for: 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.13t or 3.14t
+    /// (default 3.11). Up to 3.9 the GIL may pass inside a plain `counter += 1`; the `t`
+    /// builds have no GIL.
+    #[arg(long)]
+    pub python: Option<String>,
     /// Where the report goes.
     #[command(flatten)]
     pub output: crate::outputs::OutputArgs,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use gil_lab::platform::StdSpawner;
 use gil_lab::runner::{self, Backends};
-use gil_lab::scenario::{self, Model, Overrides, Params, Scenario, Workload};
+use gil_lab::scenario::{self, Model, Overrides, Params, Python, Scenario, Workload};
 use gil_lab::trace::{Machine, RunReport, TraceSink};
 
 use crate::baseline;
@@ -41,9 +41,21 @@ pub fn prepare_overrides(name: &str, o: &Overrides) -> anyhow::Result<(&'static 
     Ok((scenario, params))
 }
 
-/// [`prepare_overrides`] for command-line parameters.
-pub fn prepare(name: &str, args: &ParamArgs) -> anyhow::Result<(&'static Scenario, Params)> {
-    prepare_overrides(name, &args.overrides())
+/// [`prepare_overrides`] for command-line parameters, run as `python` (a `--python` version).
+pub fn prepare(
+    name: &str,
+    args: &ParamArgs,
+    python: Option<&str>,
+) -> anyhow::Result<(&'static Scenario, Params)> {
+    let python = python
+        .map(Python::parse)
+        .transpose()
+        .map_err(|e| UsageError(e.to_string()))?;
+    let o = Overrides {
+        python,
+        ..args.overrides()
+    };
+    prepare_overrides(name, &o)
 }
 
 /// How [`execute`] runs: where downloads go, who watches, what stops it.
@@ -167,7 +179,7 @@ pub fn execute(
 
 /// `gil-lab run`.
 pub fn cmd(args: RunArgs) -> anyhow::Result<()> {
-    let (scenario, params) = prepare(&args.scenario, &args.params)?;
+    let (scenario, params) = prepare(&args.scenario, &args.params, args.python.as_deref())?;
     if !matches!(params.workload, Workload::Download { .. }) {
         let flag = args
             .out

@@ -33,7 +33,8 @@ pub struct SimulateArgs {
     /// Cores of the modelled machine (1..=256; default: this machine's).
     #[arg(long, allow_hyphen_values = true, value_parser = ranged("cores", (1, 256)))]
     pub cores: Option<u64>,
-    /// Python modelled: 3.11, 3.12, 3.13t or 3.14t (default 3.11, or 3.13t with --gil free).
+    /// The CPython modelled: 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.13t or 3.14t (default
+    /// 3.11, or 3.13t with --gil free): its check points, its GIL, its start method.
     #[arg(long)]
     pub python: Option<String>,
     /// Start method of processes: fork, spawn or forkserver (default: the Python's on Linux).
@@ -193,7 +194,7 @@ fn refusal(e: SimError) -> anyhow::Error {
 
 /// `gil-lab simulate`.
 pub fn cmd(args: SimulateArgs) -> anyhow::Result<()> {
-    let (scenario, params) = run::prepare(&args.scenario, &args.params)?;
+    let (scenario, params) = run::prepare(&args.scenario, &args.params, args.python.as_deref())?;
     let opts = options(&args)?;
     args.output.check()?;
     let (profile, from) = load(args.profile.as_deref())?;

@@ -64,6 +64,7 @@ pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
                 Workload::Counter { increments } => Task::Counter(CounterSpec {
                     increments: *increments,
                     style: CounterStyle::Plain,
+                    checks: params.python.check_points(),
                 }),
                 Workload::Convoy { n, .. } => Task::SumPowers { n: *n },
             };
@@ -162,8 +163,8 @@ impl LanePlan {
 pub struct CasePlan {
     /// What ran.
     pub name: &'static str,
-    /// Why it came out so.
-    pub why: &'static str,
+    /// Why it came out so (on the Python it ran as).
+    pub why: String,
 }
 
 /// Lanes that start together once the previous phase has ended.
@@ -278,7 +279,13 @@ impl RunPlan {
                     Workload::Counter { increments } => increments,
                     _ => 0,
                 };
-                race::cases(&mut b, *workers, increments, *switch_interval_us);
+                race::cases(
+                    &mut b,
+                    *workers,
+                    increments,
+                    *switch_interval_us,
+                    params.python,
+                );
             }
         }
         if b.labels.is_empty() {

@@ -227,7 +227,7 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         }
         let (done, observed) = run_phase(&plan, phase, &gils, &b, &env);
         if let Some(case) = &phase.case {
-            counters.push(CounterCase::of(case.name, case.why, &done, observed));
+            counters.push(CounterCase::of(case.name, &case.why, &done, observed));
         }
         outcomes.extend(done);
     }

@@ -5,6 +5,7 @@ mod applies;
 mod presets;
 mod python;
 mod validate;
+mod version;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,7 @@ pub use presets::{
     LESSON_N, SCENARIOS, Scenario, find,
 };
 pub use validate::{InputError, Limits, Overrides};
+pub use version::{CheckPoints, Python};
 
 /// How the tasks of a run are executed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,4 +128,7 @@ pub struct Params {
     pub workload: Workload,
     /// Number of tasks.
     pub tasks: u32,
+    /// The CPython it stands for (3.11 unless said; reports leave 3.11 out).
+    #[serde(default, skip_serializing_if = "Python::is_default")]
+    pub python: Python,
 }

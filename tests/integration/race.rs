@@ -2,7 +2,7 @@
 
 use gil_lab::workload::TaskOutcome;
 
-use crate::util::{cores, report};
+use crate::util::{cores, report, report_of};
 
 #[test]
 fn race_cases_match_cpython() {
@@ -70,5 +70,52 @@ fn race_cases_match_cpython() {
     );
     if cores() >= 2 {
         assert!(case("processes, shared Value without its lock").lost > 0);
+    }
+}
+
+/// Where the eval loop may switch is the version's: before 3.10 also inside a plain
+/// `counter += 1`, from 3.10 only at calls and backward jumps (CPYTHON-FACTS.md: 3.6–3.9 lose
+/// updates in every run, 3.10–3.13 none). Run and simulated alike.
+#[test]
+fn the_python_version_decides_whether_the_plain_loop_races() {
+    for command in ["run", "simulate"] {
+        let lost = |python: &str| {
+            let r = report_of(
+                command,
+                &[
+                    "race",
+                    "--python",
+                    python,
+                    "--increments",
+                    "200000",
+                    "--switch-interval-ms",
+                    "0.05",
+                ],
+            );
+            let case = |name: &str| {
+                r.counters
+                    .iter()
+                    .find(|c| c.case == name)
+                    .unwrap_or_else(|| panic!("case {name} missing"))
+                    .clone()
+            };
+            let plain = case("threads, plain loop, GIL");
+            assert!(
+                plain.explanation.contains(&format!("Python {python} ")),
+                "{}",
+                plain.explanation
+            );
+            (
+                plain.lost,
+                case("threads, call inside the update, GIL").lost,
+            )
+        };
+        let (plain, call) = lost("3.9");
+        assert!(plain > 0 && call > 0, "{command} as 3.9: {plain} / {call}");
+        let (plain, call) = lost("3.11");
+        assert!(
+            plain == 0 && call > 0,
+            "{command} as 3.11: {plain} / {call}"
+        );
     }
 }

@@ -25,7 +25,12 @@ pub fn run(args: &[&str]) -> Output {
 
 /// Runs `gil-lab run <args> --json - --quiet` and parses the report from stdout.
 pub fn report(args: &[&str]) -> RunReport {
-    let mut all = vec!["run"];
+    report_of("run", args)
+}
+
+/// The report `gil-lab COMMAND ARGS --json -` prints (`run`, `simulate`).
+pub fn report_of(command: &str, args: &[&str]) -> RunReport {
+    let mut all = vec![command];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--json", "-", "--quiet"]);
     let out = run(&all);

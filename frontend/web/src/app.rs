@@ -389,6 +389,17 @@ fn Lab(ui: Ui) -> impl IntoView {
                         {field("f-bandwidth", "bandwidth, kbit/s", ui, |f| f.bandwidth_kbps.clone(), |f, v| f.bandwidth_kbps = v, "per connection, modelled")}
                     </Show>
                     <Show when=is_race>{field("f-increments", "increments", ui, |f| f.increments.clone(), |f, v| f.increments = v, "per worker")}</Show>
+                    <Show when=move || is_race() || is_threads()>
+                        <label class="field">
+                            <span>"Python"</span>
+                            <select id="python" prop:value=move || ui.fields.with(|f| f.python.clone())
+                                on:change=move |ev| { let v = event_target_value(&ev); ui.fields.update(|f| f.python = v); }>
+                                <option value="">"as the demo says"</option>
+                                {gil_lab::scenario::Python::ALL.map(|p| view! { <option value=p.key()>{p.key()}</option> }).to_vec()}
+                            </select>
+                            <small>"up to 3.9 the GIL may pass inside counter += 1"</small>
+                        </label>
+                    </Show>
                 </div>
                 <p class="defaults">{move || defaults.get().map(|p| format!("Defaults: {}", view::describe_params(&p)))}</p>
                 {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

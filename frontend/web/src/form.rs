@@ -2,7 +2,7 @@
 //! [`Overrides::apply`], so the page shows exactly the messages `gil-lab run` prints.
 
 use gil_lab::gil::GilMode;
-use gil_lab::scenario::{InputError, Limits, Overrides, Params, SCENARIOS, Scenario, find};
+use gil_lab::scenario::{InputError, Limits, Overrides, Params, Python, SCENARIOS, Scenario, find};
 
 /// The editable fields, as typed (empty keeps the scenario's default).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -23,6 +23,8 @@ pub struct Fields {
     pub bandwidth_kbps: String,
     /// Counter increments per worker.
     pub increments: String,
+    /// The CPython it stands for (`3.9` …), or empty.
+    pub python: String,
 }
 
 /// A whole number field: empty is `None`; anything else must be a whole number in `range`.
@@ -82,6 +84,10 @@ impl Fields {
                 Limits::BANDWIDTH_KBPS,
             )?,
             increments: whole("increments", &self.increments, Limits::INCREMENTS)?,
+            python: match self.python.trim() {
+                "" => None,
+                v => Some(Python::parse(v).map_err(|e| e.to_string())?),
+            },
             ..Overrides::default()
         })
     }
@@ -94,7 +100,7 @@ impl Fields {
     }
 
     /// Fields prefilled from URL query pairs (`n`, `tasks`, `workers`, `gil`,
-    /// `switch-interval-ms`, `latency-ms`, `bandwidth-kbps`, `increments`).
+    /// `switch-interval-ms`, `latency-ms`, `bandwidth-kbps`, `increments`, `python`).
     pub fn from_query(pairs: &[(String, String)]) -> Self {
         let mut f = Fields::default();
         for (k, v) in pairs {
@@ -108,6 +114,7 @@ impl Fields {
                 "latency-ms" => f.latency_ms = v,
                 "bandwidth-kbps" => f.bandwidth_kbps = v,
                 "increments" => f.increments = v,
+                "python" => f.python = v,
                 _ => {}
             }
         }

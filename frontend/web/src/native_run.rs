@@ -92,6 +92,7 @@ fn applies(scenario: &Scenario, key: &str) -> bool {
         "latency-ms" => o.latency_ms = Some(1),
         "bandwidth-kbps" => o.bandwidth_kbps = Some(1),
         "increments" => o.increments = Some(1),
+        "python" => o.python = Some(gil_lab::scenario::Python::default()),
         _ => return false,
     }
     o.check_applies(scenario).is_ok()
@@ -111,6 +112,7 @@ pub fn body(scenario: &Scenario, fields: &Fields) -> String {
         ("latency-ms", &fields.latency_ms),
         ("bandwidth-kbps", &fields.bandwidth_kbps),
         ("increments", &fields.increments),
+        ("python", &fields.python),
     ] {
         let t = text.trim();
         if !t.is_empty() && applies(scenario, key) {

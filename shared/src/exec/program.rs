@@ -32,7 +32,8 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::workload::{CounterStyle, DownloadSpec, Task};
+use crate::scenario::CheckPoints;
+use crate::workload::{CounterSpec, CounterStyle, DownloadSpec, Task};
 
 /// Bytecodes of interpreter work in one `counter += 1` besides the load and the store.
 pub const COUNTER_BYTECODES: u32 = 4;
@@ -123,7 +124,7 @@ enum Cursor {
         id: u32,
         k: u64,
         total: u64,
-        style: CounterStyle,
+        spec: CounterSpec,
     },
     Sleeps {
         id: u32,
@@ -265,10 +266,8 @@ impl ThreadProgram {
         }
         match self.cursor.as_ref()? {
             Cursor::Pow { i, n, .. } if i < n => Some(RunAhead::Pow { i: *i, n: *n }),
-            Cursor::Count {
-                k, total, style, ..
-            } if k < total => Some(RunAhead::Units {
-                unit: counter_unit(*style),
+            Cursor::Count { k, total, spec, .. } if k < total => Some(RunAhead::Units {
+                unit: counter_unit(spec),
                 left: total - k,
             }),
             _ => None,
@@ -362,12 +361,10 @@ impl ThreadProgram {
                     true
                 }
             }
-            Cursor::Count {
-                k, total, style, ..
-            } => {
+            Cursor::Count { k, total, spec, .. } => {
                 if *k < *total {
                     *k += 1;
-                    let unit = counter_unit(*style);
+                    let unit = counter_unit(spec);
                     self.ops.extend(unit);
                     false
                 } else {
@@ -407,7 +404,7 @@ impl ThreadProgram {
                 id,
                 k: 0,
                 total: spec.increments,
-                style: spec.style,
+                spec,
             },
             Task::Sleeps { count, us } => Cursor::Sleeps {
                 id,
@@ -425,10 +422,21 @@ impl ThreadProgram {
     }
 }
 
-/// The ops of one `counter += 1` in `style`, the loop's jump included.
-pub(crate) fn counter_unit(style: CounterStyle) -> Vec<Op> {
+/// The ops of one `counter += 1` of `spec`, the loop's jump included.
+pub(crate) fn counter_unit(spec: &CounterSpec) -> Vec<Op> {
     let half = COUNTER_BYTECODES / 2;
-    match style {
+    match spec.style {
+        // Before 3.10 the eval loop also looked for a drop request before STORE_GLOBAL (most
+        // opcodes end with a full dispatch), so the GIL could pass between the read and the
+        // write of a plain `+=`.
+        CounterStyle::Plain if spec.checks == CheckPoints::MostBytecodes => vec![
+            Op::Bytecodes(half),
+            Op::Load,
+            Op::Checkpoint,
+            Op::Bytecodes(half),
+            Op::Store,
+            Op::Checkpoint,
+        ],
         // LOAD_GLOBAL, LOAD_CONST, BINARY_OP, STORE_GLOBAL: no check point until the jump.
         CounterStyle::Plain => vec![
             Op::Bytecodes(COUNTER_BYTECODES),
@@ -521,6 +529,7 @@ mod tests {
             Task::Counter(CounterSpec {
                 increments: 2,
                 style: CounterStyle::Plain,
+                checks: Default::default(),
             }),
         )]);
         let ops = run_until_next(&mut p);
@@ -537,6 +546,7 @@ mod tests {
             Task::Counter(CounterSpec {
                 increments: 1,
                 style: CounterStyle::InCall,
+                checks: Default::default(),
             }),
         )]);
         let ops = run_until_next(&mut p);
@@ -546,12 +556,47 @@ mod tests {
     }
 
     #[test]
+    fn before_3_10_a_plain_update_checks_between_load_and_store() {
+        let mut p = given(vec![(
+            0,
+            Task::Counter(CounterSpec {
+                increments: 1,
+                style: CounterStyle::Plain,
+                checks: CheckPoints::MostBytecodes,
+            }),
+        )]);
+        let ops = run_until_next(&mut p);
+        let load = ops.iter().position(|o| *o == Op::Load).unwrap_or(0);
+        let store = ops.iter().position(|o| *o == Op::Store).unwrap_or(0);
+        assert!(ops[load..store].contains(&Op::Checkpoint), "{ops:?}");
+        // The same work as from 3.10 on: only where it may switch differs.
+        let work = |c| {
+            counter_unit(&CounterSpec {
+                increments: 1,
+                style: CounterStyle::Plain,
+                checks: c,
+            })
+            .iter()
+            .map(|o| match o {
+                Op::Bytecodes(b) => *b,
+                _ => 0,
+            })
+            .sum::<u32>()
+        };
+        assert_eq!(
+            work(CheckPoints::MostBytecodes),
+            work(CheckPoints::CallsAndJumps)
+        );
+    }
+
+    #[test]
     fn a_contended_lock_blocks_with_the_gil_released() {
         let mut p = given(vec![(
             0,
             Task::Counter(CounterSpec {
                 increments: 1,
                 style: CounterStyle::Locked,
+                checks: Default::default(),
             }),
         )]);
         assert_eq!(p.next_op(), Op::Begin(0));
@@ -622,6 +667,7 @@ mod tests {
                     Task::Counter(CounterSpec {
                         increments: 5,
                         style,
+                        checks: Default::default(),
                     }),
                 ),
                 (2, Task::SumPowers { n: 0 }),
@@ -673,6 +719,7 @@ mod tests {
         let task = Task::Counter(crate::workload::CounterSpec {
             increments: 10,
             style: CounterStyle::Locked,
+            checks: Default::default(),
         });
         let mut p = given(vec![(0, task.clone())]);
         while p.next_op() != Op::TryLock {}

@@ -150,7 +150,16 @@ fn sequential_results_equal_threaded_results() {
 fn counter_lost(style: CounterStyle, mode: GilMode, interval_us: u64) -> u64 {
     let increments = 100_000;
     let tasks: Vec<Numbered> = (0..4)
-        .map(|i| (i, Task::Counter(CounterSpec { increments, style })))
+        .map(|i| {
+            (
+                i,
+                Task::Counter(CounterSpec {
+                    increments,
+                    style,
+                    checks: Default::default(),
+                }),
+            )
+        })
         .collect();
     let counter = SharedCounter::new();
     threads_on(&counter, 4, &tasks, mode, interval_us);
@@ -288,6 +297,7 @@ fn stopping_threads_inside_the_lock_never_hangs() {
                         Task::Counter(CounterSpec {
                             increments: 50_000_000,
                             style,
+                            checks: Default::default(),
                         }),
                     )
                 })

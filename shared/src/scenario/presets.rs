@@ -1,7 +1,7 @@
 //! The named scenarios, with lesson defaults and the Python each one stands for.
 
 use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
-use crate::scenario::{Model, Params, Workload};
+use crate::scenario::{Model, Params, Python, Workload};
 
 /// A named demo.
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +80,7 @@ for k, url in enumerate(@DOWNLOADS@):   # @DOWNLOADS_NOTE@
             model: Model::Sequential,
             workload: download(),
             tasks: IMAGES * IMAGE_ROUNDS,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -106,6 +107,7 @@ jobs.join()",
             model: threads(5, GilMode::Classic),
             workload: download(),
             tasks: IMAGES * IMAGE_ROUNDS,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -121,6 +123,7 @@ for _ in range(@TASKS@):
             model: Model::Sequential,
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 4,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -149,6 +152,7 @@ jobs.join()",
             model: threads(4, GilMode::Classic),
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 4,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -163,6 +167,7 @@ jobs.join()",
             model: threads(4, GilMode::Free),
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 4,
+            python: Python::V3_13t,
         },
     },
     Scenario {
@@ -184,6 +189,7 @@ if __name__ == '__main__':
             model: Model::Processes { workers: 4 },
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 4,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -206,6 +212,7 @@ if __name__ == '__main__':
             },
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 8,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -227,6 +234,7 @@ if __name__ == '__main__':
             model: Model::Interpreters { workers: 4 },
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 4,
+            python: Python::V3_14,
         },
     },
     Scenario {
@@ -258,6 +266,7 @@ io_loop(@TASKS@)                # beside a CPU-bound thread: @CONVOY_NOTE@
                 n: LESSON_N,
             },
             tasks: CONVOY_CALLS,
+            python: Default::default(),
         },
     },
     Scenario {
@@ -311,6 +320,7 @@ def value_locked(v, k):       # 0 lost
                 increments: 1_000_000,
             },
             tasks: 4,
+            python: Default::default(),
         },
     },
 ];

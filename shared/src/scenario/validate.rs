@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gil::GilMode;
-use crate::scenario::{Model, Params, Scenario, Workload};
+use crate::scenario::{Model, Params, Python, Scenario, Workload};
 use crate::workload::MAX_N;
 
 /// The documented limits of every parameter (inclusive).
@@ -66,6 +66,9 @@ pub struct Overrides {
     pub increments: Option<u64>,
     /// Pool chunk size.
     pub chunksize: Option<u64>,
+    /// The CPython the run stands for.
+    #[serde(default)]
+    pub python: Option<Python>,
 }
 
 fn check(
@@ -197,7 +200,54 @@ impl Overrides {
                 *switch_interval_us = interval_us.unwrap_or(*switch_interval_us);
             }
         }
+        self.apply_python(&mut p)?;
         Ok(p)
+    }
+
+    /// Sets the version, so that it and the GIL agree: a run without a GIL is a free-threaded
+    /// build's, a free-threaded build has none, and only 3.12+ gives each subinterpreter a GIL.
+    fn apply_python(&self, p: &mut Params) -> Result<(), InputError> {
+        let refuse = |py: Python, allowed: &str| InputError {
+            field: "python",
+            value: py.key().to_owned(),
+            allowed: allowed.to_owned(),
+        };
+        if let Some(py) = self.python {
+            p.python = py;
+        }
+        match &mut p.model {
+            Model::Threads { gil, .. } | Model::Convoy { gil, .. } => {
+                // A free-threaded build makes the threads free; a build with the GIL cannot
+                // run a demo (or a --gil free) that has none.
+                if let Some(py) = self.python {
+                    match (py.gil(), self.gil) {
+                        (GilMode::Free, None | Some(GilMode::Free)) => *gil = GilMode::Free,
+                        (GilMode::Classic, _) if *gil == GilMode::Classic => {}
+                        _ => {
+                            return Err(refuse(
+                                py,
+                                "3.13t or 3.14t for threads without a GIL, a version with the GIL for --gil classic",
+                            ));
+                        }
+                    }
+                }
+                p.python = p.python.with_gil(*gil);
+            }
+            Model::Interpreters { .. } if !p.python.has_own_gil_interpreters() => {
+                return Err(refuse(
+                    p.python,
+                    "3.12 or later (a GIL per subinterpreter came with 3.12, PEP 684)",
+                ));
+            }
+            Model::Race { .. } if p.python.gil() == GilMode::Free => {
+                return Err(refuse(
+                    p.python,
+                    "a version with the GIL (the race runs its no-GIL case itself)",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

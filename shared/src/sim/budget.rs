@@ -344,7 +344,7 @@ impl Engine<'_> {
                 }
             }
             Task::Counter(spec) => {
-                let shape = Shape::new(&counter_unit(spec.style), self.t);
+                let shape = Shape::new(&counter_unit(spec), self.t);
                 let cpu = spec.increments.saturating_mul(shape.unit);
                 Load {
                     cpu,

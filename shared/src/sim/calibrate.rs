@@ -113,6 +113,7 @@ pub fn measure_counter(clock: &dyn Clock, updates: u64) -> [f64; 3] {
             Task::Counter(CounterSpec {
                 increments: updates,
                 style,
+                checks: Default::default(),
             }),
         )];
         let mut times: Vec<f64> = (0..3)

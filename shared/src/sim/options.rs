@@ -5,76 +5,17 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gil::GilMode;
+pub use crate::scenario::Python;
 use crate::scenario::{InputError, Model, Params};
 
 /// Cores the simulator accepts (inclusive).
 pub const CORES: (u32, u32) = (1, 256);
 
-/// The Python the simulation stands for (`"3.11"` … in JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub enum Python {
-    /// CPython 3.11: classic GIL, fork on Linux.
-    V3_11,
-    /// CPython 3.12: classic GIL (its per-interpreter GIL only matters for subinterpreters).
-    V3_12,
-    /// Free-threaded 3.13t: no GIL, about 40 % slower on one thread (pyperformance, the 3.13
-    /// free-threading HOWTO; CPYTHON-FACTS.md).
-    V3_13t,
-    /// Free-threaded 3.14t: no GIL, about 8 % slower on one thread on x86-64 Linux (What's New
-    /// in 3.14; CPYTHON-FACTS.md); forkserver is the default start method on Linux.
-    V3_14t,
-}
-
-impl Python {
-    /// Every version, in order.
-    pub const ALL: [Python; 4] = [Python::V3_11, Python::V3_12, Python::V3_13t, Python::V3_14t];
-
-    /// `3.11`, `3.13t`, …
-    pub fn key(self) -> &'static str {
-        match self {
-            Python::V3_11 => "3.11",
-            Python::V3_12 => "3.12",
-            Python::V3_13t => "3.13t",
-            Python::V3_14t => "3.14t",
-        }
-    }
-
-    /// The version called `s`, or an error naming the choices.
-    pub fn parse(s: &str) -> Result<Python, InputError> {
-        Python::ALL
-            .into_iter()
-            .find(|p| p.key() == s)
-            .ok_or_else(|| InputError {
-                field: "python",
-                value: s.to_owned(),
-                allowed: "3.11, 3.12, 3.13t or 3.14t".into(),
-            })
-    }
-
-    /// Whether threads of this build share a GIL.
-    pub fn gil(self) -> GilMode {
-        match self {
-            Python::V3_11 | Python::V3_12 => GilMode::Classic,
-            Python::V3_13t | Python::V3_14t => GilMode::Free,
-        }
-    }
-
-    /// How much slower one thread runs than on the GIL build (0.4 = 40 % slower).
-    pub fn single_thread_penalty(self) -> f64 {
-        match self {
-            Python::V3_11 | Python::V3_12 => 0.0,
-            Python::V3_13t => 0.40,
-            Python::V3_14t => 0.08,
-        }
-    }
-
-    /// `multiprocessing`'s default start method on Linux for this version.
-    pub fn default_start_method(self) -> StartMethod {
-        match self {
-            Python::V3_14t => StartMethod::Forkserver,
-            _ => StartMethod::Fork,
-        }
+/// `multiprocessing`'s default start method on Linux for `python`.
+pub fn default_start_method(python: Python) -> StartMethod {
+    match python {
+        Python::V3_14 | Python::V3_14t => StartMethod::Forkserver,
+        _ => StartMethod::Fork,
     }
 }
 
@@ -168,7 +109,7 @@ macro_rules! string_forms {
         }
     )*};
 }
-string_forms!(Python, StartMethod, Pace);
+string_forms!(StartMethod, Pace);
 
 /// The simulator's own choices; `None` takes the default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -225,11 +166,13 @@ impl SimOptions {
                 ..
             }
         );
+        // The parameters' version, a free-threaded one where they ask for no GIL.
         let python = match self.python {
             Some(p) => p,
-            None if asks_free => Python::V3_13t,
-            None => Python::V3_11,
+            None if asks_free => params.python.with_gil(GilMode::Free),
+            None => params.python,
         };
+        params.python = python;
         if let Model::Threads { gil, .. } = &mut params.model {
             match (python.gil(), *gil) {
                 (GilMode::Classic, GilMode::Free) => {
@@ -255,7 +198,7 @@ impl SimOptions {
             python,
             start_method: self
                 .start_method
-                .unwrap_or_else(|| python.default_start_method()),
+                .unwrap_or_else(|| default_start_method(python)),
             seed: self.seed,
             pace: self.pace,
             image_bytes: if self.image_bytes.is_empty() {
@@ -328,7 +271,7 @@ mod tests {
         .resolve(&mut p, 2)
         .expect_err("0 cores");
         assert_eq!(e.to_string(), "cores = 0 is out of range: allowed 1..=256");
-        assert_eq!(Python::parse("3.10").expect_err("old").field, "python");
+        assert_eq!(Python::parse("3.8").expect_err("old").field, "python");
         assert_eq!(
             StartMethod::parse("vfork").expect_err("no").field,
             "start-method"

@@ -101,7 +101,7 @@ impl Engine<'_> {
     fn phase(&mut self, plan: &RunPlan, phase: &Phase, interps: &mut [Option<usize>]) {
         let case = phase.case.as_ref().map(|c| CaseInfo {
             name: c.name.to_owned(),
-            why: c.why.to_owned(),
+            why: c.why.clone(),
             parent_cell: 0,
             increments: phase
                 .tasks

@@ -147,6 +147,7 @@ pub fn cpu_threads() -> RunReport {
         },
         workload: Workload::SumPowers { n: 10_000 },
         tasks: 4,
+        python: Default::default(),
     };
     let machine = Machine {
         cores: 2,
@@ -288,6 +289,7 @@ pub fn race() -> RunReport {
             increments: 100_000,
         },
         tasks: 2,
+        python: Default::default(),
     };
     let machine = Machine {
         cores: 8,
@@ -429,6 +431,7 @@ pub fn io_threads() -> RunReport {
             bandwidth_kbps: 32_000,
         },
         tasks: 9,
+        python: Default::default(),
     };
     let machine = Machine {
         cores: 2,

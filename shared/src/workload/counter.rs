@@ -12,6 +12,7 @@ use std::sync::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
 
 use super::TaskOutcome;
+use crate::scenario::CheckPoints;
 
 /// Most increments per worker the lab accepts (CPython needs ~0.1 s per million).
 pub const MAX_INCREMENTS: u64 = 50_000_000;
@@ -52,6 +53,13 @@ pub struct CounterSpec {
     pub increments: u64,
     /// How each update is written.
     pub style: CounterStyle,
+    /// Where the eval loop may switch (the Python version's rule).
+    #[serde(default, skip_serializing_if = "is_calls_and_jumps")]
+    pub checks: CheckPoints,
+}
+
+fn is_calls_and_jumps(c: &CheckPoints) -> bool {
+    *c == CheckPoints::CallsAndJumps
 }
 
 /// A counter cell threads (or processes) update: the two halves of `counter += 1` and the lock

@@ -257,6 +257,7 @@ fn counter_job(style: CounterStyle, counter: CounterShare) -> ProcessJob {
     let spec = CounterSpec {
         increments: 2_000,
         style,
+        checks: Default::default(),
     };
     ProcessJob {
         lanes: vec![8, 9],

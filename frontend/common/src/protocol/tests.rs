@@ -111,6 +111,7 @@ fn lane_messages_round_trip() {
                 Task::Counter(CounterSpec {
                     increments: 4,
                     style: CounterStyle::ValueBare,
+                    checks: Default::default(),
                 }),
             ),
             (

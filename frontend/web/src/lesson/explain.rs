@@ -492,6 +492,49 @@ pub fn shared_data(reports: &[RunReport], _cores: u32) -> Verdict {
     }
 }
 
+/// Section "Why your old tutorial's race doesn't race": reports `[as 3.9, as 3.11]`.
+pub fn old_race(reports: &[RunReport], _cores: u32) -> Verdict {
+    let [old, new] = reports else {
+        return Verdict::default();
+    };
+    let (Some(old_plain), Some(new_plain)) = (old.counters.first(), new.counters.first()) else {
+        return Verdict::default();
+    };
+    let in_call = |r: &RunReport| r.counters.get(1).map(|c| c.lost);
+    let answer = match (old_plain.lost > 0, new_plain.lost > 0) {
+        (true, true) => "both",
+        (true, false) => "old-only",
+        (false, false) => "neither",
+        (false, true) => return Verdict::default(),
+    };
+    let line = |r: &RunReport, c: &gil_lab::workload::CounterCase| {
+        format!(
+            "As Python {}: the plain loop lost {} of {} updates; with a call inside the update, {}.",
+            r.params.python.key(),
+            group_digits(c.lost),
+            group_digits(c.expected),
+            in_call(r).map_or("?".to_owned(), group_digits)
+        )
+    };
+    let mut lines = vec![line(old, old_plain), line(new, new_plain)];
+    lines.push(old_plain.explanation.clone());
+    lines.push(new_plain.explanation.clone());
+    lines.push(
+        "Only where the GIL may pass differs between the two runs. The call inside the update lost updates on both, so the race is still there. A lock around the whole update is what makes it safe on every version.".to_owned(),
+    );
+    Verdict {
+        answer: Some(answer),
+        headline: format!(
+            "plain loop, lost updates: {} as {}, {} as {}",
+            group_digits(old_plain.lost),
+            old.params.python.key(),
+            group_digits(new_plain.lost),
+            new.params.python.key()
+        ),
+        lines,
+    }
+}
+
 /// Section "Which one do I use?": reports `[threads, pool]`.
 pub fn which(reports: &[RunReport], cores: u32) -> Verdict {
     let [thr, pool] = reports else {

@@ -379,6 +379,46 @@ pub const SECTIONS: &[Section] = &[
         game: true,
     },
     Section {
+        id: "old-race",
+        title: "Why your old tutorial's race doesn't race",
+        intro: &[
+            "Older tutorials show four threads running `counter += 1` and losing updates. Run the same loop on a recent Python and nothing is lost. The race did not go away. What changed is where the interpreter may hand the GIL to another thread.",
+            "Up to 3.9, the eval loop checked for a GIL drop request before most bytecodes. That includes the moment between reading the counter and writing it back. Since 3.10 it checks only at calls and at the loop's backward jump, so a plain `+=` of a global is never cut in half. Add a call between the read and the write, as in `counter += one()`, and updates are lost on every version. Only a lock makes the update safe.",
+        ],
+        question: "An old tutorial's race: 4 threads, each adding 1 to a global counter 100,000 times with a plain `counter += 1`. Run as Python 3.9, then as Python 3.11. What happens?",
+        choices: &[
+            Choice {
+                key: "both",
+                text: "both lose updates",
+            },
+            Choice {
+                key: "old-only",
+                text: "only 3.9 loses updates",
+            },
+            Choice {
+                key: "neither",
+                text: "neither loses any",
+            },
+        ],
+        demos: &[
+            Demo {
+                scenario: "race",
+                caption: "as Python 3.9",
+                quick: &[("increments", "100000"), ("python", "3.9")],
+                lesson: &[("python", "3.9")],
+            },
+            Demo {
+                scenario: "race",
+                caption: "as Python 3.11",
+                quick: &[("increments", "100000"), ("python", "3.11")],
+                lesson: &[("python", "3.11")],
+            },
+        ],
+        lesson_time: "1,000,000 updates per worker in seven cases, twice: two minutes or so",
+        explain: explain::old_race,
+        game: false,
+    },
+    Section {
         id: "which",
         title: "Which one do I use?",
         intro: &[

@@ -34,6 +34,7 @@ fn threads_report() -> RunReport {
         },
         workload: Workload::SumPowers { n: 2000 },
         tasks: 2,
+        python: Default::default(),
     };
     let mut r = RunReport::new("cpu-threads", params, machine());
     r.lanes = (0..2)
@@ -121,6 +122,7 @@ fn processes_report() -> RunReport {
         model: Model::Processes { workers: 2 },
         workload: Workload::SumPowers { n: 2000 },
         tasks: 2,
+        python: Default::default(),
     };
     let mut r = RunReport::new("cpu-processes", params, machine());
     r.lanes = vec![

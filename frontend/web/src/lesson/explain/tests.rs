@@ -241,3 +241,33 @@ fn missing_reports_give_no_verdict_instead_of_a_panic() {
         assert_eq!((s.explain)(&[], 2), Verdict::default(), "{}", s.id);
     }
 }
+
+#[test]
+fn old_race_compares_the_two_versions() {
+    let case = |expected: u64, lost: u64, why: &str| CounterCase {
+        case: "threads, plain loop, GIL".into(),
+        expected,
+        observed: expected - lost,
+        lost,
+        explanation: why.into(),
+    };
+    let mut old = report("old-race", 0, LaneKind::Thread, 4, 900_000);
+    old.counters = vec![
+        case(400_000, 210_000, "before 3.10"),
+        case(400_000, 230_000, ""),
+    ];
+    let mut new = report("old-race", 1, LaneKind::Thread, 4, 900_000);
+    new.counters = vec![case(400_000, 0, "since 3.10"), case(400_000, 240_000, "")];
+    let v = old_race(&[old, new], 2);
+    assert_eq!(v.answer, Some("old-only"));
+    assert!(
+        v.lines[0].starts_with("As Python 3.9: the plain loop lost 210,000 of 400,000"),
+        "{}",
+        v.lines[0]
+    );
+    assert!(v.lines[1].contains("lost 0 of 400,000") && v.lines[1].contains("240,000"));
+    assert_eq!(
+        v.headline,
+        "plain loop, lost updates: 210,000 as 3.9, 0 as 3.11"
+    );
+}
