@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::cli::CalibrateArgs;
 use anyhow::Context;
-use clap::Args;
 use gil_lab::platform::IoPerformer;
 use gil_lab::protocol::ToWorker;
 use gil_lab::sim::calibrate::{STEP_GRID, efficiency, fit_counter, measure_counter, measure_steps};
@@ -30,17 +30,6 @@ use crate::image_server::{ImageServer, ServerConfig};
 use crate::process::WORKER_SUBCOMMAND;
 
 const PYTHON_CALIBRATE: &str = include_str!("../python/calibrate.py");
-
-/// `gil-lab calibrate`.
-#[derive(Debug, Args)]
-pub struct CalibrateArgs {
-    /// Also measure CPython (`python3`), for `simulate --pace cpython`.
-    #[arg(long)]
-    pub python: bool,
-    /// Write the profile to this file instead of the cache (then use it with `--profile`).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
 
 /// Where the measured profile lives: `$XDG_CACHE_HOME/gil-lab/profile.json`, else
 /// `~/.cache/gil-lab/profile.json`.

@@ -39,9 +39,9 @@ pub enum Command {
     /// scenarios natively for the page.
     Serve(ServeArgs),
     /// Simulate a scenario on a modelled machine (any core count, Python, start method).
-    Simulate(Box<crate::simulate::SimulateArgs>),
+    Simulate(Box<SimulateArgs>),
     /// Measure this machine for the simulator and save the profile.
-    Calibrate(crate::calibrate::CalibrateArgs),
+    Calibrate(CalibrateArgs),
     /// A worker process of a process run (started by gil-lab itself).
     #[command(name = "__worker", hide = true)]
     Worker(WorkerArgs),
@@ -238,7 +238,7 @@ pub struct RunArgs {
     pub python: Option<String>,
     /// Where the report goes.
     #[command(flatten)]
-    pub output: crate::outputs::OutputArgs,
+    pub output: OutputArgs,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -350,4 +350,75 @@ pub struct WorkerArgs {
     /// Download limits, passed down by the parent.
     #[command(flatten)]
     pub download: DownloadArgs,
+}
+
+/// Where the report goes.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the report as JSON to this file, or `-` for standard output (then the chart and
+    /// summary go to standard error).
+    #[arg(long)]
+    pub json: Option<String>,
+    /// Write the timeline as SVG.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Write a standalone HTML report.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Write the run as a Chrome Trace Event file (opens in Perfetto, ui.perfetto.dev).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Terminal chart width in columns (40..=400; default: fit the terminal).
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("width", (40, 400)))]
+    pub width: Option<u64>,
+}
+
+/// `gil-lab simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Scenario name (see `gil-lab list`).
+    pub scenario: String,
+    /// Parameters, as for `run`.
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Cores of the modelled machine (1..=256; default: this machine's).
+    #[arg(long, allow_hyphen_values = true, value_parser = ranged("cores", (1, 256)))]
+    pub cores: Option<u64>,
+    /// The CPython modelled: 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.13t or 3.14t (default
+    /// 3.11, or 3.13t with --gil free): its check points, its GIL, its start method.
+    #[arg(long)]
+    pub python: Option<String>,
+    /// Start method of processes: fork, spawn or forkserver (default: the Python's on Linux).
+    #[arg(long)]
+    pub start_method: Option<String>,
+    /// Seed of the scheduling choices.
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true,
+          value_parser = ranged("seed", (0, u64::MAX)))]
+    pub seed: u64,
+    /// Whose speed: native (the lab's own engine) or cpython (from `calibrate --python`).
+    #[arg(long, default_value = "native")]
+    pub pace: String,
+    /// Machine profile to use (default: the one `gil-lab calibrate` saved, else built-in).
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Also run it for real and print measured against simulated.
+    #[arg(long)]
+    pub compare: bool,
+    /// Where the report goes.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// No progress bar for the real run of `--compare`.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `gil-lab calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Also measure CPython (`python3`), for `simulate --pace cpython`.
+    #[arg(long)]
+    pub python: bool,
+    /// Write the profile to this file instead of the cache (then use it with `--profile`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use gil_lab::platform::Clock;
 use gil_lab::runner::{Measured, Meter};
-use gil_lab::trace::CoreSample;
+use gil_lab::trace::{CoreSample, Span};
 
 use crate::clock::MonoClock;
 
@@ -121,7 +121,7 @@ impl Meter for NativeMeter {
         }));
     }
 
-    fn stop(&mut self) -> Measured {
+    fn stop(&mut self, _spans: &[Span], _started_us: u64, _ended_us: u64) -> Measured {
         self.stop.store(true, Ordering::Relaxed);
         let cores = self
             .sampler
@@ -136,6 +136,7 @@ impl Meter for NativeMeter {
             cpu_user_us: u1.saturating_sub(self.cpu_at_start.0),
             cpu_sys_us: s1.saturating_sub(self.cpu_at_start.1),
             cores,
+            ..Measured::default()
         }
     }
 }

@@ -5,35 +5,13 @@
 //! asked for is written whatever happens to the chart on the terminal.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use clap::Args;
 use gil_lab::trace::RunReport;
 use gil_lab::view;
 
-use crate::cli::ranged;
+use crate::cli::OutputArgs;
 use crate::files::{check_output, check_stdout, write_output, write_stdout};
-
-/// Where the report goes.
-#[derive(Debug, Args)]
-pub struct OutputArgs {
-    /// Write the report as JSON to this file, or `-` for standard output (then the chart and
-    /// summary go to standard error).
-    #[arg(long)]
-    pub json: Option<String>,
-    /// Write the timeline as SVG.
-    #[arg(long)]
-    pub svg: Option<PathBuf>,
-    /// Write a standalone HTML report.
-    #[arg(long)]
-    pub html: Option<PathBuf>,
-    /// Write the run as a Chrome Trace Event file (opens in Perfetto, ui.perfetto.dev).
-    #[arg(long)]
-    pub trace: Option<PathBuf>,
-    /// Terminal chart width in columns (40..=400; default: fit the terminal).
-    #[arg(long, allow_hyphen_values = true, value_parser = ranged("width", (40, 400)))]
-    pub width: Option<u64>,
-}
 
 impl OutputArgs {
     fn json_to_stdout(&self) -> bool {

@@ -14,6 +14,7 @@ use gil_lab::scenario::{self, Model, Overrides, Params, Python, Scenario, Worklo
 use gil_lab::trace::{Machine, RunReport, TraceSink};
 
 use crate::baseline;
+use crate::cli::OutputArgs;
 use crate::cli::{ParamArgs, RunArgs};
 use crate::clock::MonoClock;
 use crate::download::{DownloadLimits, NativeIo};
@@ -21,7 +22,6 @@ use crate::error::{UsageError, usage};
 use crate::image_server::{ImageServer, ServerConfig};
 use crate::live::Progress;
 use crate::meter::NativeMeter;
-use crate::outputs::OutputArgs;
 use crate::process::NativeProcesses;
 use crate::stop;
 

@@ -3,11 +3,9 @@
 //! CPython's program at CPython's pace) and the two are printed side by side.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::Context;
-use clap::Args;
 use gil_lab::scenario::{Model, Params, Scenario, Workload};
 use gil_lab::sim::{Pace, Python, SimError, SimOptions, StartMethod, estimate, simulate_with};
 use gil_lab::trace::RunReport;
@@ -15,51 +13,12 @@ use gil_lab::view;
 use serde::Deserialize;
 
 use crate::calibrate::load;
-use crate::cli::{ParamArgs, ranged};
+use crate::cli::OutputArgs;
+use crate::cli::SimulateArgs;
 use crate::error::{UsageError, usage};
-use crate::outputs::OutputArgs;
 use crate::run;
 
 const PYTHON_SCENARIO: &str = include_str!("../python/scenario.py");
-
-/// `gil-lab simulate`.
-#[derive(Debug, Args)]
-pub struct SimulateArgs {
-    /// Scenario name (see `gil-lab list`).
-    pub scenario: String,
-    /// Parameters, as for `run`.
-    #[command(flatten)]
-    pub params: ParamArgs,
-    /// Cores of the modelled machine (1..=256; default: this machine's).
-    #[arg(long, allow_hyphen_values = true, value_parser = ranged("cores", (1, 256)))]
-    pub cores: Option<u64>,
-    /// The CPython modelled: 3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.13t or 3.14t (default
-    /// 3.11, or 3.13t with --gil free): its check points, its GIL, its start method.
-    #[arg(long)]
-    pub python: Option<String>,
-    /// Start method of processes: fork, spawn or forkserver (default: the Python's on Linux).
-    #[arg(long)]
-    pub start_method: Option<String>,
-    /// Seed of the scheduling choices.
-    #[arg(long, default_value_t = 0, allow_hyphen_values = true,
-          value_parser = ranged("seed", (0, u64::MAX)))]
-    pub seed: u64,
-    /// Whose speed: native (the lab's own engine) or cpython (from `calibrate --python`).
-    #[arg(long, default_value = "native")]
-    pub pace: String,
-    /// Machine profile to use (default: the one `gil-lab calibrate` saved, else built-in).
-    #[arg(long)]
-    pub profile: Option<PathBuf>,
-    /// Also run it for real and print measured against simulated.
-    #[arg(long)]
-    pub compare: bool,
-    /// Where the report goes.
-    #[command(flatten)]
-    pub output: crate::outputs::OutputArgs,
-    /// No progress bar for the real run of `--compare`.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
 
 /// The simulator's options from the flags (this machine's cores by default).
 fn options(args: &SimulateArgs) -> anyhow::Result<SimOptions> {

@@ -107,7 +107,7 @@ pub fn vary_on_frame(res: &mut Response) {
 /// sets the security headers on every answer (the isolation headers everywhere but under
 /// `/plain/`).
 pub async fn guard(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Response {
-    let isolated = crate::web_server::plain_rest(req.uri().path()).is_none();
+    let isolated = plain_rest(req.uri().path()).is_none();
     let host = req
         .headers()
         .get(header::HOST)
@@ -180,6 +180,18 @@ fn security_headers(res: &mut Response, carries_token: bool, isolated: bool) {
             "cross-origin-resource-policy",
             HeaderValue::from_static("same-origin"),
         );
+    }
+}
+
+/// The prefix under which the same files are served without isolation headers.
+pub const PLAIN_PREFIX: &str = "/plain";
+
+/// The path below `/plain`, when `path` is under it.
+pub fn plain_rest(path: &str) -> Option<&str> {
+    match path.strip_prefix(PLAIN_PREFIX) {
+        Some("") => Some("/"),
+        Some(rest) if rest.starts_with('/') => Some(rest),
+        _ => None,
     }
 }
 

@@ -36,10 +36,7 @@ use tower_http::services::ServeFile;
 
 use crate::api::{self, Api};
 use crate::http;
-use crate::web_guard::{self, AllowedHosts, Guard};
-
-/// The prefix under which the same files are served without isolation headers.
-pub const PLAIN_PREFIX: &str = "/plain";
+use crate::web_guard::{self, AllowedHosts, Guard, plain_rest};
 
 /// What `gil-lab serve` was asked for.
 pub struct WebConfig {
@@ -163,15 +160,6 @@ pub fn app(site: Arc<Site>) -> Router {
                 .br(true)
                 .compress_when(DefaultPredicate::new().and(whole)),
         )
-}
-
-/// The path below `/plain`, when `path` is under it.
-pub fn plain_rest(path: &str) -> Option<&str> {
-    match path.strip_prefix(PLAIN_PREFIX) {
-        Some("") => Some("/"),
-        Some(rest) if rest.starts_with('/') => Some(rest),
-        _ => None,
-    }
 }
 
 fn percent_decode(s: &str) -> Option<String> {

@@ -24,9 +24,9 @@ pub use dispatch::{Dispatch, Dispatcher};
 pub use pool::{Chunk, default_chunksize, pool_chunks, split_round_robin};
 pub(crate) use program::counter_unit;
 pub use program::{Blocking, COUNTER_BYTECODES, Op, RunAhead, ThreadProgram};
-pub use pythread::{PyThread, interpreter_work};
+pub use pythread::PyThread;
 pub use recorder::Recorder;
-pub use work::Work;
+pub use work::{Work, interpreter_work};
 
 use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, Gil, GilMode};
 use crate::platform::{Clock, IoPerformer, Spawner};

@@ -13,36 +13,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 pub use machine::{GilMachine, Release, Take};
 
 use crate::platform::Clock;
 use crate::sync::lock;
 use crate::trace::{GilEvent, TraceSink};
 
-/// CPython's default `sys.getswitchinterval()`: 5 ms.
-pub const DEFAULT_SWITCH_INTERVAL_US: u64 = 5_000;
-
-/// Whether threads of one process share a GIL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GilMode {
-    /// CPython's default build: one thread runs Python code at a time.
-    Classic,
-    /// Free-threaded CPython (3.13t and later): no GIL, threads run in parallel.
-    Free,
-}
-
-impl GilMode {
-    /// `classic` / `free`.
-    pub fn key(self) -> &'static str {
-        match self {
-            GilMode::Classic => "classic",
-            GilMode::Free => "free",
-        }
-    }
-}
+pub use crate::scenario::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
 
 /// The GIL of one interpreter shared by real threads: a [`GilMachine`] behind a mutex.
 #[derive(Debug)]

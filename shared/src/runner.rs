@@ -52,12 +52,14 @@ pub trait ProcessLauncher: Sync {
 pub trait Meter {
     /// Called right before the first task starts.
     fn start(&mut self);
-    /// Called after the last task ended: CPU user and system µs since `start` (this process
-    /// and its children) and per-core samples.
-    fn stop(&mut self) -> Measured;
+    /// Called after the last task ended, with the run's spans (on the run clock) and when its
+    /// first task started and its last ended: CPU user and system µs since `start` (this
+    /// process and its children) and per-core samples. A platform that cannot read them (a
+    /// browser) estimates them from the spans, and says so in [`Measured::source`].
+    fn stop(&mut self, spans: &[Span], started_us: u64, ended_us: u64) -> Measured;
 }
 
-/// What a [`Meter`] measured.
+/// What a [`Meter`] measured (or estimated).
 #[derive(Debug, Clone, Default)]
 pub struct Measured {
     /// User-mode CPU µs.
@@ -66,6 +68,10 @@ pub struct Measured {
     pub cpu_sys_us: u64,
     /// Per-core samples, µs on the run clock.
     pub cores: Vec<CoreSample>,
+    /// Read from the system, or estimated.
+    pub source: CpuSource,
+    /// What the report should say about how they were found.
+    pub notes: Vec<String>,
 }
 
 /// The platform a run happens on.
@@ -111,8 +117,6 @@ pub struct RunParts<'a> {
     pub ended_us: u64,
     /// CPU time.
     pub measured: Measured,
-    /// Where CPU times came from.
-    pub cpu_source: CpuSource,
     /// The GIL's counts, for thread runs.
     pub gil: Option<GilStats>,
     /// The race cases.
@@ -133,6 +137,8 @@ pub fn assemble(p: RunParts<'_>) -> RunReport {
     }
     spans.retain(|s| s.end_us > s.start_us);
     spans.sort_by_key(|s| (s.start_us, s.lane));
+    let mut notes = p.notes;
+    notes.extend(p.measured.notes);
     let mut cores = p.measured.cores;
     cores.retain(|c| c.end_us > started);
     for c in &mut cores {
@@ -172,9 +178,9 @@ pub fn assemble(p: RunParts<'_>) -> RunReport {
         tasks: records,
         baseline_wall_us: None,
         counters: p.counters,
-        notes: p.notes,
+        notes,
         source: Source::Measured,
-        cpu_source: p.cpu_source,
+        cpu_source: p.measured.source,
         gil: p.gil,
         gil_events,
         convoy: None,
@@ -232,14 +238,14 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         outcomes.extend(done);
     }
     let ended = b.clock.now_us();
-    let measured = b.meter.stop();
+    let spans = buffer.take();
+    let measured = b.meter.stop(&spans, started, ended);
 
     let gil = plan.report.gil_stats.and_then(|g| {
         let (stats, note) = plan.gil_report(gils[g].switches(), gils[g].drop_requests())?;
         notes.extend(note);
         Some(stats)
     });
-    let spans = buffer.take();
     let convoy_found = plan
         .report
         .convoy
@@ -256,7 +262,6 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         started_us: started,
         ended_us: ended,
         measured,
-        cpu_source: CpuSource::Measured,
         gil,
         counters,
         notes,

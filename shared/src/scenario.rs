@@ -9,15 +9,13 @@ mod version;
 
 use serde::{Deserialize, Serialize};
 
-use crate::gil::GilMode;
-
 pub use applies::NotApplicable;
 pub use presets::{
     CONVOY_CALL_US, CONVOY_CALLS, DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES,
     LESSON_N, SCENARIOS, Scenario, find,
 };
 pub use validate::{InputError, Limits, Overrides};
-pub use version::{CheckPoints, Python};
+pub use version::{CheckPoints, DEFAULT_SWITCH_INTERVAL_US, GilMode, Python};
 
 /// How the tasks of a run are executed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

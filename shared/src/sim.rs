@@ -33,11 +33,13 @@
 
 mod budget;
 pub mod calibrate;
+mod cell;
 mod costs;
 mod counter;
 mod cpu;
 mod engine;
 mod lane;
+mod limits;
 mod options;
 mod profile;
 mod queue;
@@ -47,8 +49,9 @@ mod setup;
 #[cfg(test)]
 mod tests;
 
-pub use budget::{Cancel, Estimate, MAX_EVENTS, MAX_MEM_OPS, NeverCancel, check_report};
+pub use budget::{Estimate, check_report};
 pub use costs::step_cost_ns;
+pub use limits::{Cancel, MAX_EVENTS, MAX_MEM_OPS, NeverCancel};
 pub use options::{CORES, Pace, Python, Resolved, SimOptions, StartMethod};
 pub use profile::{
     Costs, EFFICIENCY, IoCosts, PROFILE_VERSION, PerMethod, Profile, ProfileError, StartCost,

@@ -55,6 +55,7 @@ mod summary;
 mod svg;
 mod terminal;
 mod timeline;
+mod window;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

@@ -292,7 +292,10 @@ const ROWS: &[(&[&str], &[&str])] = &[
     ),
     (
         &["simulate", "cpu-threads", "--python", "2.7"],
-        &["python = 2.7", "3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.13t, 3.14t"],
+        &[
+            "python = 2.7",
+            "3.9, 3.10, 3.11, 3.12, 3.13, 3.14, 3.13t, 3.14t",
+        ],
     ),
     (
         &["simulate", "cpu-processes", "--start-method", "thread"],

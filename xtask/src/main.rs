@@ -111,9 +111,15 @@ fn lint() -> Result<()> {
     wasm_clippy(&["-p", "gil-lab-web", "--features", "lesson-page"])
 }
 
-/// `cargo clippy` for wasm32 on `selection` (packages and features), warnings denied.
+/// `cargo clippy` for wasm32 on `selection` (packages and features), warnings denied, with
+/// `xtask/wasm-clippy/clippy.toml`: the calls wasm cannot make (a clock, a thread, a sleep, a
+/// blocking receive) are errors.
 fn wasm_clippy(selection: &[&str]) -> Result<()> {
     let mut c = clean("rustup");
+    c.env(
+        "CLIPPY_CONF_DIR",
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("wasm-clippy"),
+    );
     c.args([
         "run",
         "stable",

@@ -16,7 +16,10 @@ struct Load {
 }
 
 /// Today's budgets: what the build reaches now plus a few per cent, so that growth fails the
-/// build. The goal (issue 13) is 250 KB per page and 200 KB per engine.
+/// build. The goal (issue 13) is 250 KB per page and 200 KB per engine. Raised knowingly by
+/// 6 KB per page for the run plan in the UI (`runtime::path_for`, the live lanes), the page's
+/// Python version and the lesson's "old tutorial" step (+7.9 / +6.1 KB gzip, spread thinly by
+/// LTO; `RunPlan::new` itself is 3 KB raw).
 const LOADS: [Load; 4] = [
     Load {
         name: "the lab's first load",
@@ -28,7 +31,7 @@ const LOADS: [Load; 4] = [
             "js/host.js",
             "js/io.js",
         ],
-        budget: 380 * 1024,
+        budget: 386 * 1024,
     },
     Load {
         name: "the lesson's first load",
@@ -41,7 +44,7 @@ const LOADS: [Load; 4] = [
             "js/host.js",
             "js/io.js",
         ],
-        budget: 356 * 1024,
+        budget: 362 * 1024,
     },
     Load {
         name: "the plain engine",

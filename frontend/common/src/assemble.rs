@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 
 use gil_lab::exec::Numbered;
+use gil_lab::runner::Meter;
 use gil_lab::runner::RunParts;
 use gil_lab::scenario::Params;
-use gil_lab::trace::{CpuSource, Lane, LaneKind, Machine, RunReport, Span, SpanState};
+use gil_lab::trace::{Lane, LaneKind, Machine, RunReport, Span, SpanState};
+
+use crate::SpanMeter;
 use gil_lab::workload::TaskOutcome;
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +104,10 @@ impl LiveRun {
         lanes.sort_by_key(|l| l.id);
         let labels: Vec<(u32, String)> =
             self.tasks.iter().map(|(id, t)| (*id, t.label())).collect();
-        let (measured, bounded) = crate::estimate_cpu(&spans, wall, self.machine.cores);
+        let measured = SpanMeter {
+            cores: self.machine.cores,
+        }
+        .stop(&spans, 0, wall);
         gil_lab::runner::assemble(RunParts {
             scenario: &self.scenario,
             params: &self.params,
@@ -113,10 +119,9 @@ impl LiveRun {
             started_us: 0,
             ended_us: wall,
             measured,
-            cpu_source: CpuSource::Estimated,
             gil: None,
             counters: Vec::new(),
-            notes: self.notes.iter().cloned().chain(bounded).collect(),
+            notes: self.notes.clone(),
             machine: self.machine.clone(),
         })
     }

@@ -28,15 +28,16 @@ use gil_lab::gil::Take;
 use gil_lab::plan::RunPlan;
 use gil_lab::plan::convoy;
 use gil_lab::rng::SplitMix64;
+use gil_lab::runner::Meter;
 use gil_lab::runner::{self, RunParts};
-use gil_lab::trace::{CpuSource, GilEvent, RunReport, Span, SpanState};
+use gil_lab::trace::{GilEvent, RunReport, Span, SpanState};
 use gil_lab::workload::TaskOutcome;
 
 use self::gil::Group;
-use crate::io_note;
 use crate::protocol::{
     FromLane, LaneConfig, LaneCounter, LiveEvent, ProcessResult, RunRequest, ToLane,
 };
+use crate::{SpanMeter, io_note};
 
 /// What the host's JavaScript is asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -366,8 +367,10 @@ impl HostCore {
         gil_events.sort_by_key(GilEvent::at_us);
         let wall = self.ended_us;
         let machine = crate::machine(req.cores, &req.browser, req.isolated);
-        let (measured, bounded) = crate::estimate_cpu(&spans, wall, machine.cores);
-        notes.extend(bounded);
+        let measured = SpanMeter {
+            cores: machine.cores,
+        }
+        .stop(&spans, 0, wall);
         let mut report = runner::assemble(RunParts {
             scenario: &req.scenario,
             params,
@@ -379,7 +382,6 @@ impl HostCore {
             started_us: 0,
             ended_us: wall,
             measured,
-            cpu_source: CpuSource::Estimated,
             gil,
             counters: Vec::new(),
             notes,

@@ -28,9 +28,9 @@ mod testkit;
 
 pub use assemble::{LiveRun, OpenSpan, machine};
 
-use gil_lab::runner::Measured;
+use gil_lab::runner::{Measured, Meter};
 use gil_lab::scenario::{Params, Workload};
-use gil_lab::trace::{CoreSample, CpuSource, RunReport, Span, SpanState};
+use gil_lab::trace::{CoreSample, CpuSource, Span, SpanState};
 
 /// Number of samples the estimated per-core chart is cut into.
 const SAMPLES: u64 = 100;
@@ -104,54 +104,71 @@ fn spill(busy: &mut [f64]) {
     }
 }
 
-/// A browser run's CPU figures, estimated from its lanes' activity (browsers expose no CPU
-/// clock or core load), and the note to add when the machine's cores bounded the estimate.
+/// The browser's [`Meter`]: browsers expose no CPU clock or core load, so it estimates both
+/// from the lanes' running spans, the same way for the plain host, the live picture and the
+/// threaded engine.
 ///
 /// Lanes that "run" at once share the machine's cores, as threads share them under an OS: a
 /// lane's running span is wall time, not CPU time. So at each moment the estimate counts the
 /// running lanes but never more than `cores` of them; summing the spans instead claimed 3.9
-/// cores busy on a 2-core machine (issue 14).
-pub fn estimate_cpu(spans: &[Span], wall_us: u64, cores: u32) -> (Measured, Option<String>) {
-    let cores = cores.max(1);
-    // (time, +1 for a start / -1 for an end); ends sort before starts at the same instant.
-    let mut edges: Vec<(u64, i8)> = spans
-        .iter()
-        .filter(|s| s.state == SpanState::Running && s.end_us > s.start_us)
-        .flat_map(|s| [(s.start_us, 1), (s.end_us, -1)])
-        .collect();
-    edges.sort_unstable();
-    let (mut running, mut most, mut at, mut bounded) = (0i64, 0i64, 0u64, 0u64);
-    for (t, delta) in edges {
-        bounded += (t - at) * running.clamp(0, i64::from(cores)) as u64;
-        at = t;
-        running += i64::from(delta);
-        most = most.max(running);
-    }
-    let summed = running_us(spans);
-    // A cut under 1 % (or 1 ms) is rounding, not news.
-    let note = (summed > bounded + (bounded / 100).max(1000)).then(|| {
-        format!(
-            "Up to {most} lanes ran at once on this machine's {cores} cores, which the browser shares between them: the estimated CPU time counts at most {cores} cores at a time (the lanes' running time adds up to {}).",
-            gil_lab::view::format_duration(summed)
-        )
-    });
-    let measured = Measured {
-        cpu_user_us: bounded,
-        cpu_sys_us: 0,
-        cores: estimate_cores(spans, wall_us, cores),
-    };
-    (measured, note)
+/// cores busy on a 2-core machine (issue 14). When the cores bounded the sum, a note says so.
+#[derive(Debug, Clone, Copy)]
+pub struct SpanMeter {
+    /// The machine's cores.
+    pub cores: u32,
 }
 
-/// [`estimate_cpu`] applied to a report assembled without a meter (the threaded engine's):
-/// its CPU figures and per-core samples, and the note when the cores bounded them.
-pub fn estimate_into(report: &mut RunReport) {
-    let (m, note) = estimate_cpu(&report.spans, report.wall_us, report.machine.cores);
-    report.cpu_user_us = m.cpu_user_us;
-    report.cpu_sys_us = m.cpu_sys_us;
-    report.cores = m.cores;
-    report.cpu_source = CpuSource::Estimated;
-    report.notes.extend(note);
+impl Meter for SpanMeter {
+    fn start(&mut self) {}
+
+    fn stop(&mut self, spans: &[Span], started_us: u64, ended_us: u64) -> Measured {
+        let cores = self.cores.max(1);
+        let wall_us = ended_us.saturating_sub(started_us);
+        // On a clock whose 0 is the first task's start, as the report's.
+        let spans: Vec<Span> = spans
+            .iter()
+            .map(|s| Span {
+                start_us: s.start_us.saturating_sub(started_us),
+                end_us: s.end_us.saturating_sub(started_us),
+                ..*s
+            })
+            .collect();
+        // (time, +1 for a start / -1 for an end); ends sort before starts at the same instant.
+        let mut edges: Vec<(u64, i8)> = spans
+            .iter()
+            .filter(|s| s.state == SpanState::Running && s.end_us > s.start_us)
+            .flat_map(|s| [(s.start_us, 1), (s.end_us, -1)])
+            .collect();
+        edges.sort_unstable();
+        let (mut running, mut most, mut at, mut bounded) = (0i64, 0i64, 0u64, 0u64);
+        for (t, delta) in edges {
+            bounded += (t - at) * running.clamp(0, i64::from(cores)) as u64;
+            at = t;
+            running += i64::from(delta);
+            most = most.max(running);
+        }
+        let summed = running_us(&spans);
+        // A cut under 1 % (or 1 ms) is rounding, not news.
+        let note = (summed > bounded + (bounded / 100).max(1000)).then(|| {
+            format!(
+                "Up to {most} lanes ran at once on this machine's {cores} cores, which the browser shares between them: the estimated CPU time counts at most {cores} cores at a time (the lanes' running time adds up to {}).",
+                gil_lab::view::format_duration(summed)
+            )
+        });
+        let mut samples = estimate_cores(&spans, wall_us, cores);
+        // Samples are on the run clock, as a native meter's are.
+        for c in &mut samples {
+            c.start_us += started_us;
+            c.end_us += started_us;
+        }
+        Measured {
+            cpu_user_us: bounded,
+            cpu_sys_us: 0,
+            cores: samples,
+            source: CpuSource::Estimated,
+            notes: note.into_iter().collect(),
+        }
+    }
 }
 
 /// Why the race demo does not run on a page without shared memory.
@@ -211,21 +228,37 @@ mod tests {
     fn cpu_time_never_exceeds_cores_times_wall() {
         let wall = 1_000_000;
         let four: Vec<Span> = (0..4).map(|l| run(l, 0, wall)).collect();
-        let (m, note) = estimate_cpu(&four, wall, 2);
+        let estimate = |spans: &[Span], wall, cores| {
+            let m = SpanMeter { cores }.stop(spans, 0, wall);
+            let note = m.notes.first().cloned();
+            (m, note)
+        };
+        let (m, note) = estimate(&four, wall, 2);
         assert_eq!(m.cpu_user_us, 2 * wall);
+        assert_eq!(m.source, CpuSource::Estimated);
         let note = note.expect("the bound is said");
         assert!(
             note.contains("Up to 4 lanes") && note.contains("2 cores"),
             "{note}"
         );
         // On enough cores nothing is cut, and nothing is said.
-        let (m, note) = estimate_cpu(&four, wall, 4);
+        let (m, note) = estimate(&four, wall, 4);
         assert_eq!((m.cpu_user_us, note), (4 * wall, None));
         // Turns taken one after another are one core's work whatever the cores.
         let turns: Vec<Span> = (0..10)
             .map(|k| run(k % 4, k as u64 * 100, (k as u64 + 1) * 100))
             .collect();
-        assert_eq!(estimate_cpu(&turns, 1000, 1).0.cpu_user_us, 1000);
+        assert_eq!(estimate(&turns, 1000, 1).0.cpu_user_us, 1000);
+        // Spans on a run clock that began before the first task count from that task's start,
+        // and the core samples stay on the run clock.
+        let late: Vec<Span> = (0..2).map(|l| run(l, 5_000, 5_000 + wall)).collect();
+        let m = SpanMeter { cores: 2 }.stop(&late, 5_000, 5_000 + wall);
+        assert_eq!(m.cpu_user_us, 2 * wall);
+        assert!(
+            m.cores.first().is_some_and(|c| c.start_us == 5_000),
+            "{:?}",
+            m.cores.first()
+        );
     }
 
     #[test]

@@ -221,15 +221,6 @@ impl ProcessLauncher for WorkerProcesses {
     }
 }
 
-struct NoMeter;
-
-impl Meter for NoMeter {
-    fn start(&mut self) {}
-    fn stop(&mut self) -> Measured {
-        Measured::default()
-    }
-}
-
 struct Run {
     sink: LiveSink,
     io: IoQueue,
@@ -265,8 +256,12 @@ pub fn mt_start(request: &str, epoch_ms: f64) -> Result<(), JsError> {
     });
     *lock(&CURRENT) = Some(run.clone());
     rayon::spawn(move || {
-        let mut meter = NoMeter;
         let machine = gil_lab_browser::machine(req.cores, &req.browser, true);
+        // Browsers expose no CPU clock or core load: the meter estimates both from the lanes'
+        // activity.
+        let mut meter = gil_lab_browser::SpanMeter {
+            cores: machine.cores,
+        };
         let mut report = runner::run(
             &req.scenario,
             &req.params,
@@ -288,8 +283,6 @@ pub fn mt_start(request: &str, epoch_ms: f64) -> Result<(), JsError> {
             );
         }
         report.notes.extend(gil_lab_browser::io_note(&req.params));
-        // Browsers expose no CPU clock or core load: estimate both from the lanes' activity.
-        gil_lab_browser::estimate_into(&mut report);
         let done = FromHost::Done {
             report: Box::new(report),
             pool: Some(rayon::current_num_threads() as u32),

@@ -14,10 +14,11 @@
 //! | `explain` | reports → verdict and sentences with the run's numbers | any |
 //! | `narrate` | the scheduler game in words | any |
 //! | `markup` | the lesson's HTML fragments as escaped strings (smaller than `view!` trees) | any |
-//! | `simulate` | "the same on 16 / 64 cores": which demos, their overrides; the simulated pictures' component (web) | any |
+//! | `simulate` | "the same on 16 / 64 cores": which demos; the simulated pictures' component (web) | any |
 //! | `ui`, `game` | the Leptos components | web |
 //! | `runs` | a section's demos, one after another, on the page's engine | web |
 //! | `store` | guesses in localStorage | web |
+//! | `dom` | reading a radio button's change event | web |
 
 pub mod explain;
 pub mod markup;
@@ -26,6 +27,8 @@ pub mod sections;
 pub mod simulate;
 
 // When compiling for web:
+#[cfg(target_arch = "wasm32")]
+mod dom;
 #[cfg(target_arch = "wasm32")]
 mod game;
 #[cfg(target_arch = "wasm32")]

@@ -18,7 +18,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use crate::lesson::simulate::PROFILE_KEY;
+/// Where the calibrated machine profile is kept (`localStorage`).
+pub const PROFILE_KEY: &str = "gil-lab.simulator.profile";
 
 /// How long the first calibration may measure, ms. The engine sizes its last part from a
 /// guess of the counter loop's speed, so on a busy machine it overshoots: 1500 took 2.0–2.1 s

@@ -2,8 +2,6 @@
 //! a real counter in shared memory, real downloads. Every op's effect on the lane's state
 //! becomes a span through the shared [`Recorder`].
 
-use std::hint::black_box;
-
 use super::Env;
 use super::program::{Blocking, Op, ThreadProgram};
 use super::recorder::Recorder;
@@ -11,21 +9,6 @@ use super::work::Work;
 use crate::gil::Gil;
 use crate::trace::SpanState;
 use crate::workload::{CounterCell, Task, TaskOutcome};
-
-/// Rough cost of one bytecode in CPython, as units of `interpreter_work`. Without it a Rust
-/// increment takes ~2 ns and a whole demo would fit inside one 5 ms switch interval, so the GIL
-/// would never change hands; with it the lanes hand over about as often per update as CPython's
-/// (~0.1 µs per `counter += one()`).
-const WORK_PER_BYTECODE: u32 = 24;
-
-/// The work `ops` bytecodes stand for: a short dependent chain the optimiser cannot remove.
-pub fn interpreter_work(ops: u32) -> u64 {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    for _ in 0..ops * WORK_PER_BYTECODE {
-        x = black_box(x.rotate_left(5) ^ 0x2545_F491);
-    }
-    x
-}
 
 /// One Python thread on a real thread.
 pub struct PyThread<'a> {

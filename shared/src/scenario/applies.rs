@@ -2,7 +2,7 @@
 //! (`--gil free` for processes, `--url` for a CPU demo) is refused rather than silently
 //! ignored, so a learner never believes they changed a run they did not.
 
-use crate::gil::GilMode;
+use crate::scenario::GilMode;
 use crate::scenario::{Model, Overrides, Scenario, Workload};
 
 /// A parameter given for a scenario it does not apply to: names the field and why, in one

@@ -1,6 +1,6 @@
 //! The named scenarios, with lesson defaults and the Python each one stands for.
 
-use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
+use crate::scenario::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
 use crate::scenario::{Model, Params, Python, Workload};
 
 /// A named demo.

@@ -4,7 +4,7 @@
 
 use super::presets::{IMAGES, SUM_POWERS_PY, Scenario};
 use super::{Model, Params, Workload};
-use crate::gil::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
+use crate::scenario::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
 
 impl Scenario {
     /// The Python snippet at the lesson's parameters.

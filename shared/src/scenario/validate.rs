@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::gil::GilMode;
+use crate::scenario::GilMode;
 use crate::scenario::{Model, Params, Python, Scenario, Workload};
 use crate::workload::MAX_N;
 

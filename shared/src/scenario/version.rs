@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::InputError;
-use crate::gil::GilMode;
 
 /// A CPython version (`"3.11"` … in JSON).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -142,6 +141,29 @@ impl TryFrom<String> for Python {
 impl From<Python> for String {
     fn from(v: Python) -> String {
         v.key().to_owned()
+    }
+}
+
+/// CPython's default `sys.getswitchinterval()`: 5 ms.
+pub const DEFAULT_SWITCH_INTERVAL_US: u64 = 5_000;
+
+/// Whether threads of one process share a GIL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GilMode {
+    /// CPython's default build: one thread runs Python code at a time.
+    Classic,
+    /// Free-threaded CPython (3.13t and later): no GIL, threads run in parallel.
+    Free,
+}
+
+impl GilMode {
+    /// `classic` / `free`.
+    pub fn key(self) -> &'static str {
+        match self {
+            GilMode::Classic => "classic",
+            GilMode::Free => "free",
+        }
     }
 }
 

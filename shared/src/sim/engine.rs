@@ -15,10 +15,10 @@
 
 use std::ops::Range;
 
-use super::budget::{Cancel, Halt, MAX_EVENTS, MAX_MEM_OPS, NeverCancel};
+use super::cell::{Cell, Shape};
 use super::costs::{SPEED_ONE, Tables, time_for, work_in};
-use super::counter::{Cell, Shape};
 use super::cpu::Cpu;
+use super::limits::{Cancel, Halt, MAX_EVENTS, MAX_MEM_OPS, NeverCancel};
 use super::queue::{Event, Queue, Wake};
 use crate::exec::{Dispatcher, Numbered, Op, Recorder, ThreadProgram};
 use crate::gil::GilMachine;

@@ -37,6 +37,9 @@ pub fn build(
         cpu_user_us: e.cpu_time.0 / 1000,
         cpu_sys_us: e.cpu_time.1 / 1000,
         cores: e.cpu.samples(e.end),
+        // Modelled, not read from a system.
+        source: CpuSource::Estimated,
+        notes: Vec::new(),
     };
     let mut outcomes = e.outcomes;
     outcomes.sort_by_key(|(id, _)| *id);
@@ -51,7 +54,6 @@ pub fn build(
         started_us: 0,
         ended_us: e.end / 1000,
         measured,
-        cpu_source: CpuSource::Estimated,
         gil,
         counters: e.cases,
         notes,

@@ -22,8 +22,8 @@
 //!
 //! Time totals in the text summary always come from the spans themselves, never from bars.
 
-use super::frame::Window;
 use super::slices::{Anchor, Piece, Slices, Stripe, stripes_with};
+use super::window::Window;
 use crate::trace::{Span, SpanState};
 
 /// Spans of one lane closer than this (in px) and alike are drawn as one bar.

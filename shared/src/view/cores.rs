@@ -10,10 +10,11 @@
 
 use super::axis::TimeAxis;
 use super::bars::SLICE_PX;
-use super::frame::{MARGIN, PLOT_W, PLOT_X0, Painter, Window};
+use super::frame::{MARGIN, PLOT_W, PLOT_X0, Painter};
 use super::palette;
 use super::scene::{Anchor, Polygon, Shape, TimeMap};
 use super::slices::Slices;
+use super::window::Window;
 use crate::trace::RunReport;
 
 /// What the chart's heading says about where the numbers came from.

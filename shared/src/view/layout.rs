@@ -11,10 +11,11 @@
 use super::axis::TimeAxis;
 use super::bars::SLICE_PX;
 use super::describe::{format_duration, subtitle, title};
-use super::frame::{MARGIN, PLOT_W, PLOT_X0, Painter, WIDTH, Window, data_end_us, legend_states};
+use super::frame::{MARGIN, PLOT_W, PLOT_X0, Painter, WIDTH, data_end_us, legend_states};
 use super::palette;
 use super::scene::{Anchor, Scene, TimeMap};
 use super::timeline::Timeline;
+use super::window::Window;
 use crate::trace::RunReport;
 
 /// Most intervals on the time axis.

@@ -8,7 +8,7 @@
 //! into one stripe per kind ([`stripes_with`]) — so a thread that ran a quarter of the time
 //! covers a quarter of its row at every zoom.
 
-use super::frame::Window;
+use super::window::Window;
 
 /// A window cut into `count` equal slices; slice `i` covers `[bound(i), bound(i + 1))`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,10 +17,11 @@ use super::axis::TimeAxis;
 use super::bars::{self, dominant};
 use super::cores::{self, core_count, source_words};
 use super::describe::{format_duration, shorten, subtitle, title};
-use super::frame::{Row, Window, data_end_us, legend_states, rows, spans_by_lane};
+use super::frame::{Row, data_end_us, legend_states, rows, spans_by_lane};
 use super::holders::{self, holder_char};
 use super::palette::{self, busy_block, rgb, share_block, state_glyph};
 use super::slices::{Share, Slices, shares};
+use super::window::Window;
 use crate::trace::{RunReport, Span, SpanState};
 
 /// Narrowest timeline the renderer draws, in cells.

@@ -13,12 +13,13 @@ use super::bars::{self, Bar, RowDrawing, RowSpec};
 use super::describe::{format_duration, shorten};
 use super::frame::{
     GIL_ROW_H, GIL_TRACK_H, GROUP_H, LANE_H, MARGIN, PLOT_W, PLOT_X0, Painter, Row, TRACK_H,
-    WAIT_H, Window, rows, spans_by_lane,
+    WAIT_H, rows, spans_by_lane,
 };
 use super::holders::{self, GilGroup, Mark};
 use super::palette;
 use super::scene::{Anchor, Line, Shape, TimeMap};
 use super::slices::{Piece, Slices, Stripe};
+use super::window::Window;
 use crate::trace::{Lane, RunReport, Span, SpanState};
 
 /// Lane labels longer than this many characters are shortened (full text on hover).

@@ -8,8 +8,6 @@
 use gil_lab::trace::{CpuSource, LaneKind, RunReport, SpanState};
 use gil_lab::view::{format_duration, group_digits};
 
-use super::sections::Section;
-
 /// What a section's run showed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Verdict {
@@ -581,24 +579,6 @@ pub fn which(reports: &[RunReport], cores: u32) -> Verdict {
 
 fn per_task(r: &RunReport) -> Option<f64> {
     (r.wall_us > 0).then(|| r.wall_us as f64 / f64::from(r.params.tasks.max(1)))
-}
-
-/// The learner's guess against what the run showed, in one sentence.
-pub fn compare_guess(section: &Section, guess: Option<&str>, answer: Option<&str>) -> String {
-    let name = |k: &str| {
-        section
-            .choice(k)
-            .map_or(k.to_owned(), |c| c.text.to_owned())
-    };
-    match (guess, answer) {
-        (_, None) => {
-            "This run does not clearly match one of the answers: look at the numbers below."
-                .to_owned()
-        }
-        (None, Some(a)) => format!("You did not guess before this run. It showed: {}.", name(a)),
-        (Some(g), Some(a)) if g == a => format!("You guessed “{}”, and this run agrees.", name(g)),
-        (Some(g), Some(a)) => format!("You guessed “{}”; this run showed “{}”.", name(g), name(a)),
-    }
 }
 
 #[cfg(test)]

@@ -7,9 +7,9 @@
 use gil_lab::scheduler_game::{Decider, Game, Style};
 use leptos::prelude::*;
 
+use super::dom::changed_radio;
 use super::markup::{self, Entry};
 use super::narrate::{self, thread_name};
-use super::ui::changed_radio;
 
 /// Loop iterations per thread: enough for the GIL to hand over at a loop's end once.
 const ITERATIONS: u32 = 3;

@@ -11,7 +11,7 @@
 use gil_lab::scheduler_game::{Game, Style, program};
 use gil_lab::view::escape_html as esc;
 
-use super::explain::{Verdict, compare_guess};
+use super::explain::Verdict;
 use super::narrate::{self, stack_words, thread_name};
 use super::sections::{Demo, Section};
 
@@ -122,7 +122,7 @@ pub fn verdict(section: &Section, v: &Verdict, guess: Option<&str>) -> String {
     format!(
         "<h3>What this run showed</h3><p class=\"compare{}\">{}</p><ul>{lines}</ul>",
         if agrees { " agrees" } else { "" },
-        esc(&compare_guess(section, guess, v.answer))
+        esc(&section.compare_guess(guess, v.answer))
     )
 }
 

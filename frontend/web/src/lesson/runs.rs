@@ -263,11 +263,10 @@ fn start_next() {
 /// Demo `k` from the simulator, on a page that cannot run it (as the lab does there): its
 /// report is labelled simulated and says why, and it takes the live run's place.
 fn simulate_instead(ui: SectionUi, k: usize, scenario: &'static str) {
-    let overrides =
-        match super::simulate::demo_overrides(&ui.section.demos[k], ui.size.get_untracked()) {
-            Ok(o) => o,
-            Err(e) => return abandon(ui, e),
-        };
+    let overrides = match ui.section.demos[k].overrides(ui.size.get_untracked()) {
+        Ok(o) => o,
+        Err(e) => return abandon(ui, e),
+    };
     ui.current.set(Some(k));
     let choice = crate::simulate::SimChoice {
         cores: Some(cores()),

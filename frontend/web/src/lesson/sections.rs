@@ -3,7 +3,7 @@
 //!
 //! Platform-free, so the content and the explanations are tested natively.
 
-use gil_lab::scenario::{Params, Scenario};
+use gil_lab::scenario::{Overrides, Params, Scenario};
 use gil_lab::trace::RunReport;
 
 use super::explain::{self, Verdict};
@@ -47,8 +47,8 @@ impl Demo {
         form::scenario(self.scenario)
     }
 
-    /// The validated parameters at `size` (the core's own checks).
-    pub fn params(&self, size: Size) -> Result<Params, String> {
+    /// Its fields at `size`, as the form would hold them.
+    fn fields(&self, size: Size) -> Fields {
         let pairs = match size {
             Size::Quick => self.quick,
             Size::Lesson => self.lesson,
@@ -57,7 +57,17 @@ impl Demo {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Fields::from_query(&owned).params(self.scenario()?)
+        Fields::from_query(&owned)
+    }
+
+    /// The overrides it runs with at `size` (the simulator takes these).
+    pub fn overrides(&self, size: Size) -> Result<Overrides, String> {
+        self.fields(size).overrides()
+    }
+
+    /// The validated parameters at `size` (the core's own checks).
+    pub fn params(&self, size: Size) -> Result<Params, String> {
+        self.fields(size).params(self.scenario()?)
     }
 }
 
@@ -99,6 +109,26 @@ impl Section {
     /// The choice called `key`.
     pub fn choice(&self, key: &str) -> Option<&'static Choice> {
         self.choices.iter().find(|c| c.key == key)
+    }
+
+    /// The learner's guess against what the run showed, in one sentence.
+    pub fn compare_guess(&self, guess: Option<&str>, answer: Option<&str>) -> String {
+        let name = |k: &str| self.choice(k).map_or(k.to_owned(), |c| c.text.to_owned());
+        match (guess, answer) {
+            (_, None) => {
+                "This run does not clearly match one of the answers: look at the numbers below."
+                    .to_owned()
+            }
+            (None, Some(a)) => {
+                format!("You did not guess before this run. It showed: {}.", name(a))
+            }
+            (Some(g), Some(a)) if g == a => {
+                format!("You guessed “{}”, and this run agrees.", name(g))
+            }
+            (Some(g), Some(a)) => {
+                format!("You guessed “{}”; this run showed “{}”.", name(g), name(a))
+            }
+        }
     }
 }
 

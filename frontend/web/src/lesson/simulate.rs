@@ -10,29 +10,12 @@
 //! The platform-free half (which demos, with which parameters) is here and tested natively;
 //! the component is below it, for the web only.
 
-use gil_lab::scenario::{Model, Overrides};
+use gil_lab::scenario::Model;
 
 use super::sections::{Demo, Section, Size};
-use crate::form::Fields;
 
 /// The machines a live run is simulated on, beside the learner's own.
 pub const CORE_COUNTS: [u32; 2] = [16, 64];
-
-/// Where the calibrated machine profile is kept (`localStorage`).
-pub const PROFILE_KEY: &str = "gil-lab.simulator.profile";
-
-/// The overrides demo `d` runs with at `size`, for the simulator (the same the live run uses).
-pub fn demo_overrides(d: &Demo, size: Size) -> Result<Overrides, String> {
-    let pairs = match size {
-        Size::Quick => d.quick,
-        Size::Lesson => d.lesson,
-    };
-    let owned: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Fields::from_query(&owned).overrides()
-}
 
 /// The demos of `section` worth seeing on more cores: every one but a sequential baseline (one
 /// thread uses one core however many there are).
@@ -55,7 +38,7 @@ mod web {
     use gil_lab::trace::RunReport;
     use leptos::prelude::*;
 
-    use super::{CORE_COUNTS, demo_overrides, demos_to_simulate};
+    use super::{CORE_COUNTS, demos_to_simulate};
     use crate::lesson::runs::SectionUi;
     use crate::picture::Picture;
     use crate::simulate::{SimChoice, simulate};
@@ -78,7 +61,7 @@ mod web {
             let size = ui.size.get_untracked();
             wasm_bindgen_futures::spawn_local(async move {
                 for d in demos_to_simulate(s, size) {
-                    let overrides = match demo_overrides(d, size) {
+                    let overrides = match d.overrides(size) {
                         Ok(o) => o,
                         Err(e) => {
                             error.set(Some(e));
@@ -151,7 +134,7 @@ mod tests {
             for size in [Size::Quick, Size::Lesson] {
                 for d in demos_to_simulate(s, size) {
                     let sc = d.scenario().expect("known");
-                    let o = demo_overrides(d, size).expect("valid");
+                    let o = d.overrides(size).expect("valid");
                     assert_eq!(
                         o.apply(sc).expect("applies"),
                         d.params(size).expect("params")

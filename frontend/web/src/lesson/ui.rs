@@ -5,8 +5,8 @@
 
 use gil_lab::view;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
+use super::dom::changed_radio;
 use super::game::SchedulerGame;
 use super::markup;
 use super::runs::{self, RunState, SectionUi, Shared};
@@ -21,12 +21,6 @@ fn isolated_twin(id: &str) -> Option<String> {
     let path = window().location().pathname().ok()?;
     let rest = path.strip_prefix("/plain")?;
     rest.starts_with('/').then(|| format!("{rest}#{id}"))
-}
-
-/// The radio button a `change` event came from: `(group name, value)`.
-pub(super) fn changed_radio(ev: &leptos::ev::Event) -> Option<(String, String)> {
-    let input: web_sys::HtmlInputElement = ev.target()?.dyn_into().ok()?;
-    Some((input.name(), input.value()))
 }
 
 /// One demo's picture, with its caption and the Python it stands for.

@@ -223,16 +223,22 @@ fn which_compares_per_call() {
 fn a_guess_is_compared_in_the_learners_words() {
     let s = find("gil").expect("gil");
     assert_eq!(
-        compare_guess(s, Some("same"), Some("same")),
+        s.compare_guess(Some("same"), Some("same")),
         "You guessed “about as fast, or slower”, and this run agrees."
     );
-    let t = compare_guess(s, Some("per-core"), Some("same"));
+    let t = s.compare_guess(Some("per-core"), Some("same"));
     assert!(
         t.contains("You guessed “about as many") && t.contains("showed “about as fast"),
         "{t}"
     );
-    assert!(compare_guess(s, None, Some("same")).starts_with("You did not guess"));
-    assert!(compare_guess(s, Some("same"), None).contains("does not clearly match"));
+    assert!(
+        s.compare_guess(None, Some("same"))
+            .starts_with("You did not guess")
+    );
+    assert!(
+        s.compare_guess(Some("same"), None)
+            .contains("does not clearly match")
+    );
 }
 
 #[test]
