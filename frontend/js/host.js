@@ -238,7 +238,8 @@ async function runMt(text, poolThreads) {
     const timer = setInterval(() => {
       const p = JSON.parse(mt.mt_poll());
       for (const req of p.io) {
-        download(req.url, req.file_name, req.io.latency_ms, req.io.bandwidth_kbps).then(
+        const wait = (bytes) => mt.network_ms(bytes, req.io.latency_ms, req.io.bandwidth_kbps);
+        download(req.url, req.file_name, wait).then(
           (r) => mt.mt_io_done(req.id, true, r.file, r.bytes, ''),
           (e) => mt.mt_io_done(req.id, false, '', 0, String(e.message || e)),
         );

@@ -55,10 +55,11 @@ async function writeFile(name, body) {
 }
 
 /**
- * Performs one download. Resolves to `{ file, bytes }`; rejects with an Error whose message is
- * one line for the report.
+ * Performs one download, then waits out the rest of `networkMs(bytes)`: the modelled network's
+ * time for that body, which the engine computes (the core's one rule). Resolves to
+ * `{ file, bytes }`; rejects with an Error whose message is one line for the report.
  */
-export async function download(url, fileName, latencyMs, bandwidthKbps) {
+export async function download(url, fileName, networkMs) {
   const t0 = absNow();
   let body;
   try {
@@ -68,10 +69,7 @@ export async function download(url, fileName, latencyMs, bandwidthKbps) {
   } catch (e) {
     throw new Error(`fetch ${url} failed: ${e.message || e}`);
   }
-  // kbit/s → bytes * 8 / kbps is milliseconds; bandwidth 0 means unlimited (as natively).
-  const transfer = bandwidthKbps > 0 ? (body.byteLength * 8) / bandwidthKbps : 0;
-  const modelled = latencyMs + transfer;
-  const left = modelled - (absNow() - t0);
+  const left = networkMs(body.byteLength) - (absNow() - t0);
   if (left > 0) await sleep(left);
   const { file } = await writeFile(fileName, body);
   return { file, bytes: body.byteLength };

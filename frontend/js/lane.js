@@ -7,7 +7,7 @@
 // host.js: the two imports below are inlined), so a fresh lane fetches nothing before it runs.
 // Keep the imports one per line, and this file free of other imports and exports.
 
-import { initSync, LaneRun, set_shared_counter } from '../engine/plain/gil_lab_engine.js';
+import { initSync, LaneRun, network_ms, set_shared_counter } from '../engine/plain/gil_lab_engine.js';
 import { download } from './io.js';
 
 let lane = null;
@@ -31,12 +31,14 @@ function drive() {
     case 'yield':
       soon(drive);
       break;
-    case 'download':
-      download(step.url, step.file_name, step.io.latency_ms, step.io.bandwidth_kbps).then(
+    case 'download': {
+      const wait = (bytes) => network_ms(bytes, step.io.latency_ms, step.io.bandwidth_kbps);
+      download(step.url, step.file_name, wait).then(
         (r) => lane.downloaded(true, r.file, r.bytes, ''),
         (e) => lane.downloaded(false, '', 0, String(e.message || e)),
       ).then(drive);
       break;
+    }
     case 'sleep':
       // The timer's callback hands over to a message before running on, so the next
       // sleep's timer is not a nested one (browsers clamp those to 4 ms).

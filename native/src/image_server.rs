@@ -18,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use gil_lab::workload::network_ns;
 use tokio::time::Instant;
 
 use crate::http;
@@ -180,7 +181,7 @@ fn paced(
             if sent >= body.len() {
                 return None;
             }
-            let due = Duration::from_secs_f64(sent as f64 / bytes_per_sec);
+            let due = Duration::from_nanos(network_ns(sent as u64, 0, kbps));
             tokio::time::sleep_until(start + due).await;
             let end = (sent + chunk).min(body.len());
             Some((Ok(body.slice(sent..end)), end))

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub use counter::{
     CounterCase, CounterCell, CounterSpec, CounterStyle, MAX_INCREMENTS, SharedCounter,
 };
-pub use download::{DownloadOutput, DownloadSpec, LAB_IMAGE_BYTES, sanitize_file_name};
+pub use download::{DownloadOutput, DownloadSpec, LAB_IMAGE_BYTES, network_ns, sanitize_file_name};
 pub use sum_powers::{MAX_N, SumPowers, pow_self};
 
 /// One unit of work handed to a lane.

@@ -1,8 +1,17 @@
 //! The shared-counter demo reproduces CPython 3.11's cases (CPYTHON-FACTS.md, issue #2).
 
-use gil_lab::workload::TaskOutcome;
+use gil_lab::trace::RunReport;
+use gil_lab::workload::{CounterCase, TaskOutcome};
 
 use crate::util::{cores, report, report_of};
+
+/// The case called `name` of a race report.
+fn case<'a>(r: &'a RunReport, name: &str) -> &'a CounterCase {
+    r.counters
+        .iter()
+        .find(|c| c.case == name)
+        .unwrap_or_else(|| panic!("case {name} missing"))
+}
 
 #[test]
 fn race_cases_match_cpython() {
@@ -15,12 +24,7 @@ fn race_cases_match_cpython() {
         "--switch-interval-ms",
         "0.05",
     ]);
-    let case = |name: &str| {
-        r.counters
-            .iter()
-            .find(|c| c.case == name)
-            .unwrap_or_else(|| panic!("case {name} missing"))
-    };
+    let case = |name: &str| case(&r, name);
     assert_eq!(case("threads, plain loop, GIL").lost, 0);
     assert!(case("threads, call inside the update, GIL").lost > 0);
     assert_eq!(case("threads, with a lock, GIL").lost, 0);
@@ -92,14 +96,7 @@ fn the_python_version_decides_whether_the_plain_loop_races() {
                     "0.05",
                 ],
             );
-            let case = |name: &str| {
-                r.counters
-                    .iter()
-                    .find(|c| c.case == name)
-                    .unwrap_or_else(|| panic!("case {name} missing"))
-                    .clone()
-            };
-            let plain = case("threads, plain loop, GIL");
+            let plain = case(&r, "threads, plain loop, GIL");
             assert!(
                 plain.explanation.contains(&format!("Python {python} ")),
                 "{}",
@@ -107,7 +104,7 @@ fn the_python_version_decides_whether_the_plain_loop_races() {
             );
             (
                 plain.lost,
-                case("threads, call inside the update, GIL").lost,
+                case(&r, "threads, call inside the update, GIL").lost,
             )
         };
         let (plain, call) = lost("3.9");

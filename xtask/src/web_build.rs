@@ -3,8 +3,9 @@
 //! engine), then wasm-bindgen in-process, wasm-opt, the static files, the precompressed copies
 //! and the size budget, into `dist/`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
@@ -126,6 +127,84 @@ fn bindgen(wasm: &Path, out: &Path) -> Result<()> {
         .with_context(|| format!("wasm-bindgen failed on {}", wasm.display()))
 }
 
+/// The lab's UI module, set aside at `lab_wasm`, then the lesson's (the same crate with the
+/// lesson mounted instead of the lab).
+fn build_ui(root: &Path, lab_wasm: &Path, rel: &dyn Fn(&str, &str, &str) -> PathBuf) -> Result<()> {
+    eprintln!("xtask: building the UI (stable)");
+    run(cargo_wasm(
+        "stable",
+        "gil-lab-web",
+        "target/web-ui",
+        UI_PROFILE,
+        &[],
+    ))?;
+    // Both builds leave their module at the same path, so the lab's is set aside first.
+    // (wasm-bindgen names its output after the input file: keep the name, change the folder.)
+    std::fs::create_dir_all(root.join("target/web-ui/lab"))?;
+    std::fs::copy(rel("target/web-ui", UI_PROFILE, "gil_lab_web"), lab_wasm)
+        .context("could not set the lab's UI module aside")?;
+    eprintln!("xtask: building the lesson's UI (stable)");
+    run(cargo_wasm(
+        "stable",
+        "gil-lab-web",
+        "target/web-ui",
+        UI_PROFILE,
+        &["--features", "lesson-page"],
+    ))
+}
+
+/// The plain engine, then (unless skipped) the threaded one; quiet, saying when each is done.
+fn build_engines(mode: Threaded, skip_threaded: bool, started: Instant) -> Result<()> {
+    eprintln!("xtask: building the plain engine (stable), beside the UI");
+    // Quiet: cargo still prints errors, and `run` names the build that failed.
+    run(cargo_wasm(
+        "stable",
+        "gil-lab-engine",
+        "target/web-engine",
+        ENGINE_PROFILE,
+        &["--quiet"],
+    ))?;
+    eprintln!(
+        "xtask: the plain engine is built ({} s in)",
+        started.elapsed().as_secs()
+    );
+    if skip_threaded {
+        return Ok(());
+    }
+    eprintln!("xtask: building the threaded engine (build-std, atomics), beside the UI");
+    let tc = if mode == Threaded::Nightly {
+        "nightly"
+    } else {
+        "stable"
+    };
+    let mut c = cargo_wasm(
+        tc,
+        "gil-lab-engine",
+        "target/web-engine-mt",
+        ENGINE_PROFILE,
+        &[
+            "--quiet",
+            "--features",
+            "threads",
+            "-Z",
+            "build-std=panic_abort,std",
+        ],
+    );
+    c.env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+        THREADED_RUSTFLAGS,
+    );
+    if mode == Threaded::Bootstrap {
+        c.env("RUSTC_BOOTSTRAP", "1");
+    }
+    run(c)?;
+    eprintln!(
+        "xtask: the threaded engine is built ({} s in)",
+        started.elapsed().as_secs()
+    );
+    Ok(())
+}
+
 pub fn build(skip_threaded: bool) -> Result<()> {
     let root = root();
     let mode = ensure_toolchains()?;
@@ -138,61 +217,23 @@ pub fn build(skip_threaded: bool) -> Result<()> {
             .join(profile)
             .join(format!("{name}.wasm"))
     };
-
-    eprintln!("xtask: building the UI (stable)");
-    run(cargo_wasm(
-        "stable",
-        "gil-lab-web",
-        "target/web-ui",
-        UI_PROFILE,
-        &[],
-    ))?;
-    // The lesson page's module: the same crate with the lesson mounted instead of the lab. Both
-    // builds leave their module at the same path, so the lab's is set aside first.
-    // (wasm-bindgen names its output after the input file: keep the name, change the folder.)
     let lab_wasm = root.join("target/web-ui/lab/gil_lab_web.wasm");
-    std::fs::create_dir_all(root.join("target/web-ui/lab"))?;
-    std::fs::copy(rel("target/web-ui", UI_PROFILE, "gil_lab_web"), &lab_wasm)
-        .context("could not set the lab's UI module aside")?;
-    eprintln!("xtask: building the lesson's UI (stable)");
-    run(cargo_wasm(
-        "stable",
-        "gil-lab-web",
-        "target/web-ui",
-        UI_PROFILE,
-        &["--features", "lesson-page"],
-    ))?;
-    eprintln!("xtask: building the plain engine (stable)");
-    run(cargo_wasm(
-        "stable",
-        "gil-lab-engine",
-        "target/web-engine",
-        ENGINE_PROFILE,
-        &[],
-    ))?;
-    if !skip_threaded {
-        eprintln!("xtask: building the threaded engine (build-std, atomics)");
-        let tc = if mode == Threaded::Nightly {
-            "nightly"
-        } else {
-            "stable"
-        };
-        let mut c = cargo_wasm(
-            tc,
-            "gil-lab-engine",
-            "target/web-engine-mt",
-            ENGINE_PROFILE,
-            &["--features", "threads", "-Z", "build-std=panic_abort,std"],
-        );
-        c.env(
-            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-            THREADED_RUSTFLAGS,
-        );
-        if mode == Threaded::Bootstrap {
-            c.env("RUSTC_BOOTSTRAP", "1");
-        }
-        run(c)?;
-    }
+
+    // The UI modules and the engines build at the same time, in target folders of their own:
+    // each ends in a fat-LTO link that uses one core for a minute, so one build's link overlaps
+    // the other's compiling (a newcomer's first `serve` waits for the slower of the two). The
+    // engines' cargo stays quiet so that one progress bar is shown; each says when it is done.
+    let started = Instant::now();
+    let (ui, engines) = std::thread::scope(|scope| {
+        let engines = scope.spawn(|| build_engines(mode, skip_threaded, started));
+        let ui = build_ui(&root, &lab_wasm, &rel);
+        let engines = engines
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the engine build panicked")));
+        (ui, engines)
+    });
+    ui?;
+    engines?;
 
     if dist.exists() {
         std::fs::remove_dir_all(&dist).context("could not clear dist/")?;

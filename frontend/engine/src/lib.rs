@@ -230,6 +230,15 @@ pub fn calibrate_browser(budget_ms: f64) -> String {
     browser_profile(&base, steps, Some(counter), "calibrated in this browser").to_json()
 }
 
+/// How long the modelled network takes to deliver `bytes`, ms (`gil_lab::workload::network_ns`):
+/// what `io.js` waits out after a fetch, so the page, the simulator and the image server share
+/// one rule.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
+pub fn network_ms(bytes: f64, latency_ms: f64, bandwidth_kbps: f64) -> f64 {
+    gil_lab::workload::network_ns(bytes as u64, latency_ms as u64, bandwidth_kbps as u64) as f64
+        / 1e6
+}
+
 /// Which engine build this is: `plain` or `threaded`.
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen)]
 pub fn engine_build() -> String {

@@ -23,7 +23,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use gil_lab::exec::Env;
 use gil_lab::platform::{Clock, IoPerformer, Spawner};
-use gil_lab::runner::{self, Backends, Measured, Meter, ProcessLauncher, ProcessPlan, ProcessRun};
+use gil_lab::runner::{self, Backends, ProcessLauncher, ProcessPlan, ProcessRun};
 use gil_lab::trace::{Span, TraceSink};
 use gil_lab::workload::{DownloadOutput, DownloadSpec};
 use gil_lab_browser::protocol::{

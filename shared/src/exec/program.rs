@@ -425,18 +425,22 @@ impl ThreadProgram {
 /// The ops of one `counter += 1` of `spec`, the loop's jump included.
 pub(crate) fn counter_unit(spec: &CounterSpec) -> Vec<Op> {
     let half = COUNTER_BYTECODES / 2;
-    match spec.style {
-        // Before 3.10 the eval loop also looked for a drop request before STORE_GLOBAL (most
-        // opcodes end with a full dispatch), so the GIL could pass between the read and the
-        // write of a plain `+=`.
-        CounterStyle::Plain if spec.checks == CheckPoints::MostBytecodes => vec![
+    // A check point between the read and the write, where another thread's updates fall in.
+    let split = || {
+        vec![
             Op::Bytecodes(half),
             Op::Load,
             Op::Checkpoint,
             Op::Bytecodes(half),
             Op::Store,
             Op::Checkpoint,
-        ],
+        ]
+    };
+    match spec.style {
+        // Before 3.10 the eval loop also looked for a drop request before STORE_GLOBAL (most
+        // opcodes end with a full dispatch), so the GIL could pass between the read and the
+        // write of a plain `+=`.
+        CounterStyle::Plain if spec.checks == CheckPoints::MostBytecodes => split(),
         // LOAD_GLOBAL, LOAD_CONST, BINARY_OP, STORE_GLOBAL: no check point until the jump.
         CounterStyle::Plain => vec![
             Op::Bytecodes(COUNTER_BYTECODES),
@@ -444,16 +448,9 @@ pub(crate) fn counter_unit(spec: &CounterSpec) -> Vec<Op> {
             Op::Store,
             Op::Checkpoint,
         ],
-        // The loop's bytecodes and loading `one`, the read, then the call: a check point
-        // between the read and the write, where another thread's updates fall in.
-        CounterStyle::InCall => vec![
-            Op::Bytecodes(half),
-            Op::Load,
-            Op::Checkpoint,
-            Op::Bytecodes(half),
-            Op::Store,
-            Op::Checkpoint,
-        ],
+        // The loop's bytecodes and loading `one`, the read, then the call: on every version a
+        // check point between the read and the write.
+        CounterStyle::InCall => split(),
         // `v.value += 1`: the Value's getter and setter each take its lock, so the read and
         // the write are each atomic but the update is not. (Each process has its own GIL, so
         // the check point between matters only to threads.)

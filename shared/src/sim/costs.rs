@@ -194,13 +194,12 @@ impl Tables {
     /// byte, then the body at the server's bandwidth (or at the machine's own speed when the
     /// server sets none).
     pub fn download(&self, bytes: u64, latency_ms: u64, bandwidth_kbps: u64) -> u64 {
-        let body = if bandwidth_kbps == 0 {
+        let local = if bandwidth_kbps == 0 {
             (bytes as f64 * self.io_ns_per_byte).round() as u64
         } else {
-            // kbit/s → bytes per ns: kbps * 1000 / 8 / 1e9.
-            (bytes as f64 * 8e6 / bandwidth_kbps as f64).round() as u64
+            0
         };
-        self.io_overhead + latency_ms * 1_000_000 + body
+        self.io_overhead + crate::workload::network_ns(bytes, latency_ms, bandwidth_kbps) + local
     }
 }
 

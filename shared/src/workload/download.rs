@@ -41,6 +41,20 @@ pub struct DownloadOutput {
     pub bytes: u64,
 }
 
+/// How long the lab's modelled network takes to deliver a body of `bytes`, ns: the server's
+/// time to first byte, then the body at `bandwidth_kbps` per connection (0: no limit, the body
+/// takes no modelled time). The image server paces its bodies by it, the page's `io.js` waits
+/// it out after a fetch, and the simulator charges it.
+pub fn network_ns(bytes: u64, latency_ms: u64, bandwidth_kbps: u64) -> u64 {
+    let body = if bandwidth_kbps == 0 {
+        0
+    } else {
+        // kbit/s → ns per byte: 8e6 / kbps.
+        (bytes as f64 * 8e6 / bandwidth_kbps as f64).round() as u64
+    };
+    latency_ms.saturating_mul(1_000_000).saturating_add(body)
+}
+
 /// Turns any string into a file name that stays inside its folder: only ASCII letters, digits,
 /// `-`, `_` and `.`; no leading dot (so never `.` or `..`); at most 80 characters; never empty.
 pub fn sanitize_file_name(raw: &str) -> String {
@@ -70,6 +84,15 @@ pub fn sanitize_file_name(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_network_takes_its_latency_then_the_body_at_its_bandwidth() {
+        // 1 MB at 8000 kbit/s is one second, after 100 ms to the first byte.
+        assert_eq!(network_ns(1_000_000, 100, 8_000), 1_100_000_000);
+        // No bandwidth limit: only the latency is modelled.
+        assert_eq!(network_ns(1_000_000, 100, 0), 100_000_000);
+        assert_eq!(network_ns(0, 0, 1), 0);
+    }
 
     #[test]
     fn names_never_leave_the_folder() {
