@@ -124,6 +124,36 @@ pub fn median_start(r: &RunReport) -> Option<u64> {
     )
 }
 
+/// How much more work than start-up each process needs for a speed-up to say something about
+/// processes rather than about starting them: at 20×, even a start twice as slow (a busy
+/// laptop, a cold cache) moves the speed-up by a few per cent, not across a verdict.
+const WORK_PER_START: u64 = 20;
+
+/// Why the processes of `r` ran too briefly to judge their speed-up, if they did: each spent
+/// less than [`WORK_PER_START`] times its start (median) computing. Measured in this run.
+pub fn too_short_to_judge(r: &RunReport) -> Option<String> {
+    let start = median_start(r)?;
+    let working: Vec<u64> = r
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Process)
+        .map(|l| {
+            r.lane_spans(l.id)
+                .filter(|s| s.state == SpanState::Running)
+                .map(|s| s.duration_us())
+                .sum()
+        })
+        .collect();
+    let work = median(working)?;
+    (work < WORK_PER_START * start).then(|| {
+        format!(
+            "Too short to judge: each process spent {} starting and only {} computing, so this speed-up is mostly about starting processes. With at least {WORK_PER_START} times more work than start-up (the lesson size) it is about running them.",
+            d(start),
+            d(work)
+        )
+    })
+}
+
 /// CPU time over wall time: how many cores were busy on average.
 pub fn cpu_over_wall(r: &RunReport) -> Option<f64> {
     (r.wall_us > 0).then(|| r.cpu_total_us() as f64 / r.wall_us as f64)
@@ -434,8 +464,14 @@ pub fn processes(reports: &[RunReport], cores: u32) -> Verdict {
             times(x)
         ));
     }
+    let short = too_short_to_judge(procs);
+    let answer = match &short {
+        Some(_) => None,
+        None => Some(cpu_answer(s, workers, cores)),
+    };
+    lines.extend(short);
     Verdict {
-        answer: Some(cpu_answer(s, workers, cores)),
+        answer,
         headline: format!(
             "{workers} processes against sequential (CPU-bound): {}",
             times(s)
@@ -549,7 +585,8 @@ pub fn which(reports: &[RunReport], cores: u32) -> Verdict {
     } else {
         "same"
     };
-    let lines = vec![
+    let short = too_short_to_judge(pool);
+    let mut lines = vec![
         format!(
             "4 threads: {} for {} calls. The Pool: {} for {} calls.",
             d(thr.wall_us),
@@ -567,8 +604,10 @@ pub fn which(reports: &[RunReport], cores: u32) -> Verdict {
             }
         ),
     ];
+    let answer = short.is_none().then_some(answer);
+    lines.extend(short);
     Verdict {
-        answer: Some(answer),
+        answer,
         headline: format!(
             "Pool against threads (CPU-bound, per call): {}",
             times(ratio)

@@ -277,3 +277,32 @@ fn old_race_compares_the_two_versions() {
         "plain loop, lost updates: 210,000 as 3.9, 0 as 3.11"
     );
 }
+
+/// Two processes that each start for `start_us`, then compute for `work_us`.
+fn started_processes(start_us: u64, work_us: u64) -> RunReport {
+    let mut r = report("processes", 1, LaneKind::Process, 2, start_us + work_us);
+    for lane in 0..2 {
+        r.spans.push(span(lane, SpanState::Starting, 0, start_us));
+        r.spans
+            .push(span(lane, SpanState::Running, start_us, start_us + work_us));
+    }
+    r
+}
+
+#[test]
+fn processes_too_short_for_their_start_get_no_verdict() {
+    let seq = report("processes", 0, LaneKind::Main, 1, 1_000_000);
+    // 50 ms to start, 400 ms of work: less than 20 starts' worth.
+    let v = processes(&[seq.clone(), started_processes(50_000, 400_000)], 2);
+    assert_eq!(v.answer, None);
+    let last = v.lines.last().expect("a line says why");
+    assert!(
+        last.starts_with("Too short to judge") && last.contains("50.0 ms"),
+        "{last}"
+    );
+    // 50 ms to start, 1.5 s of work each: judged.
+    let seq = report("processes", 0, LaneKind::Main, 1, 3_000_000);
+    let v = processes(&[seq, started_processes(50_000, 1_500_000)], 2);
+    assert_eq!(v.answer, Some("per-core"));
+    assert!(v.lines.iter().all(|l| !l.starts_with("Too short")));
+}
