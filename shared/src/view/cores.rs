@@ -61,6 +61,58 @@ pub(super) fn columns(report: &RunReport, core: usize, slices: &Slices) -> Vec<O
         .collect()
 }
 
+/// A core is idle in the shown window when no column of it reaches this busy fraction (the
+/// sampler's own noise on an idle core is well under it).
+const IDLE_BELOW: f64 = 0.01;
+
+/// Above this many cores, idle neighbours share one row: a 64-core run of 4 processes is four
+/// busy rows and a line, not 60 empty rows (issue 14).
+const GROUP_IDLE_ABOVE: usize = 8;
+
+/// One row of the per-core chart.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum CoreRow {
+    /// Core `core`, with its columns.
+    One(usize, Vec<Option<f64>>),
+    /// Cores `from..=to`, idle all through the window.
+    Idle(usize, usize),
+}
+
+impl CoreRow {
+    /// The row's label: `core 3`, `cores 4–63 idle`.
+    pub(super) fn label(&self) -> String {
+        match self {
+            CoreRow::One(core, _) => format!("core {core}"),
+            CoreRow::Idle(from, to) if from == to => format!("core {from} idle"),
+            CoreRow::Idle(from, to) => format!("cores {from}–{to} idle"),
+        }
+    }
+}
+
+/// The chart's rows over `slices`: every core, except that with more than
+/// [`GROUP_IDLE_ABOVE`] cores a run of two or more idle ones becomes one row.
+pub(super) fn core_rows(report: &RunReport, slices: &Slices) -> Vec<CoreRow> {
+    let n = core_count(report);
+    let all: Vec<Vec<Option<f64>>> = (0..n).map(|c| columns(report, c, slices)).collect();
+    let idle = |cols: &[Option<f64>]| cols.iter().all(|c| c.is_none_or(|b| b < IDLE_BELOW));
+    let mut rows = Vec::new();
+    let mut k = 0;
+    while k < n {
+        let mut end = k;
+        while n > GROUP_IDLE_ABOVE && end < n && idle(&all[end]) {
+            end += 1;
+        }
+        if end - k >= 2 {
+            rows.push(CoreRow::Idle(k, end - 1));
+            k = end;
+        } else {
+            rows.push(CoreRow::One(k, all[k].clone()));
+            k += 1;
+        }
+    }
+    rows
+}
+
 /// One averaged stretch of a core's samples.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Bucket {
@@ -148,26 +200,31 @@ pub(super) fn core_chart(
         );
         return top + 24.0;
     }
-    // Many cores get wider columns, so that the picture stays small.
-    let (row_h, gap, font, label_every, column_px) = match n {
-        0..=8 => (20.0, 4.0, 11.0, 1, SLICE_PX),
-        9..=32 => (12.0, 3.0, 10.0, 1, SLICE_PX),
-        _ => (8.0, 2.0, 9.0, 4, 2.0 * SLICE_PX),
+    // Many cores get wider columns, and many rows thinner ones, so that the picture stays
+    // small (idle cores already share rows).
+    let column_px = if n > 32 { 2.0 * SLICE_PX } else { SLICE_PX };
+    let slices = Slices::new(window, (PLOT_W / column_px).round() as usize);
+    let rows = core_rows(report, &slices);
+    let (row_h, gap, font) = match rows.len() {
+        0..=8 => (20.0, 4.0, 11.0),
+        9..=32 => (12.0, 3.0, 10.0),
+        _ => (11.0, 2.0, 9.0),
     };
     let rows_top = top + 10.0;
-    let rows_bottom = rows_top + n as f64 * (row_h + gap) - gap;
-    let slices = Slices::new(window, (PLOT_W / column_px).round() as usize);
+    let rows_bottom = rows_top + rows.len() as f64 * (row_h + gap) - gap;
     let mut y = rows_top;
-    for core in 0..n {
-        p.rect(PLOT_X0, y, PLOT_W, row_h, palette::TRACK, "core-track");
-        if core % label_every == 0 {
-            p.text(
-                (PLOT_X0 - 8.0, y + row_h / 2.0 + font * 0.35),
-                &format!("core {core}"),
-                font,
-                (Anchor::End, false, palette::TEXT, "core-label"),
-            );
-        }
+    for row in &rows {
+        let (fill, class) = match row {
+            CoreRow::One(..) => (palette::TRACK, "core-track"),
+            CoreRow::Idle(..) => (palette::TRACK, "core-track idle"),
+        };
+        p.rect(PLOT_X0, y, PLOT_W, row_h, fill, class);
+        p.text(
+            (PLOT_X0 - 8.0, y + row_h / 2.0 + font * 0.35),
+            &row.label(),
+            font,
+            (Anchor::End, false, palette::TEXT, "core-label"),
+        );
         y += row_h + gap;
     }
     for t in axis.ticks() {
@@ -175,8 +232,12 @@ pub(super) fn core_chart(
         p.line((x, rows_top), (x, rows_bottom), palette::GRID, "grid");
     }
     let mut y = rows_top;
-    for core in 0..n {
-        let b = buckets(&columns(report, core, &slices), &slices);
+    for row in &rows {
+        let CoreRow::One(core, cols) = row else {
+            y += row_h + gap;
+            continue;
+        };
+        let b = buckets(cols, &slices);
         let sampled: u64 = b.iter().map(|b| b.end_us - b.start_us).sum();
         let busy: f64 = b
             .iter()
@@ -283,5 +344,41 @@ mod tests {
         // Unmeasured time stays blank.
         let after = Slices::new(Window::new(1_200_000, 1_300_000), 4);
         assert!(columns(&r, 0, &after).iter().all(Option::is_none));
+    }
+
+    /// A 64-core run of four busy cores: four rows and one for the 60 idle ones, in the
+    /// picture and in the terminal alike.
+    #[test]
+    fn idle_cores_of_a_big_machine_share_a_row() {
+        let mut r = fixtures::cpu_threads();
+        r.machine.cores = 64;
+        r.cores = (0..100u64)
+            .map(|k| CoreSample {
+                start_us: k * 10_000,
+                end_us: (k + 1) * 10_000,
+                busy: (0..64).map(|c| if c % 16 == 0 { 1.0 } else { 0.0 }).collect(),
+            })
+            .collect();
+        let slices = Slices::new(Window::new(0, 1_000_000), 100);
+        let labels: Vec<String> = core_rows(&r, &slices).iter().map(CoreRow::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "core 0",
+                "cores 1–15 idle",
+                "core 16",
+                "cores 17–31 idle",
+                "core 32",
+                "cores 33–47 idle",
+                "core 48",
+                "cores 49–63 idle"
+            ]
+        );
+        let text = crate::view::terminal(&r, 100, false);
+        assert!(text.contains("cores 49–63 idle"), "{text}");
+        assert!(!text.contains("core 63 "), "{text}");
+        // A small machine keeps a row per core, idle or not.
+        r.cores.iter_mut().for_each(|s| s.busy.truncate(4));
+        assert_eq!(core_rows(&r, &slices).len(), 4);
     }
 }

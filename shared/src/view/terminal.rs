@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use super::axis::TimeAxis;
 use super::bars::{self, dominant};
-use super::cores::{self, core_count, source_words};
+use super::cores::{self, CoreRow, core_count, source_words};
 use super::describe::{format_duration, shorten, subtitle, title};
 use super::frame::{Row, data_end_us, legend_states, rows, spans_by_lane};
 use super::holders::{self, holder_char};
@@ -158,11 +158,12 @@ pub fn terminal_with(report: &RunReport, options: &TerminalOptions) -> String {
     let rows = rows(report, &groups);
     let by_lane = spans_by_lane(report);
     let n_cores = core_count(report);
+    let core_rows = cores::core_rows(report, &cells);
     let label_w = report
         .lanes
         .iter()
         .map(|l| l.label.chars().count())
-        .chain((n_cores > 0).then(|| format!("core {}", n_cores - 1).len()))
+        .chain(core_rows.iter().map(|r| r.label().chars().count()))
         // Wide enough for the axis' "time (ms)".
         .chain([9])
         .max()
@@ -223,15 +224,18 @@ pub fn terminal_with(report: &RunReport, options: &TerminalOptions) -> String {
         let _ = writeln!(out, "{heading}: not measured on this platform");
     } else {
         let _ = writeln!(out, "{heading}, ▁ … █ = 0 … 100 % busy:");
-        for core in 0..n_cores {
-            let line: Vec<Cell> = cores::columns(report, core, &cells)
-                .into_iter()
-                .map(|busy| match busy.map(busy_block) {
-                    None | Some(' ') => Cell::plain(' '),
-                    Some(c) => Cell::colored(c, palette::CORE_BUSY),
-                })
-                .collect();
-            out.push_str(&pad(&format!("core {core}")));
+        for row in &core_rows {
+            let line: Vec<Cell> = match row {
+                CoreRow::One(_, cols) => cols
+                    .iter()
+                    .map(|busy| match busy.map(busy_block) {
+                        None | Some(' ') => Cell::plain(' '),
+                        Some(c) => Cell::colored(c, palette::CORE_BUSY),
+                    })
+                    .collect(),
+                CoreRow::Idle(..) => (0..cells.count).map(|_| Cell::plain(' ')).collect(),
+            };
+            out.push_str(&pad(&row.label()));
             out.push('│');
             push_cells(&mut out, &line, color);
             out.push_str("│\n");
