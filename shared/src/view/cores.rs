@@ -356,7 +356,9 @@ mod tests {
             .map(|k| CoreSample {
                 start_us: k * 10_000,
                 end_us: (k + 1) * 10_000,
-                busy: (0..64).map(|c| if c % 16 == 0 { 1.0 } else { 0.0 }).collect(),
+                busy: (0..64)
+                    .map(|c| if c % 16 == 0 { 1.0 } else { 0.0 })
+                    .collect(),
             })
             .collect();
         let slices = Slices::new(Window::new(0, 1_000_000), 100);
