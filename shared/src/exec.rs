@@ -10,6 +10,7 @@
 //! [`run_process_lane`].
 
 mod dispatch;
+mod event_loop;
 mod pool;
 mod program;
 mod pythread;
@@ -21,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use dispatch::{Dispatch, Dispatcher};
+pub use event_loop::{Blocker, Change, EventLoop, LoopOp, LoopStep, TaskState};
 pub use pool::{Chunk, default_chunksize, pool_chunks, split_round_robin};
 pub(crate) use program::counter_unit;
 pub use program::{Blocking, COUNTER_BYTECODES, Op, RunAhead, ThreadProgram};
