@@ -205,6 +205,54 @@ fn build_engines(mode: Threaded, skip_threaded: bool, started: Instant) -> Resul
     Ok(())
 }
 
+/// What wasm-bindgen-rayon's worker helper calls in every pool thread, and what it should: the
+/// positional form makes each thread log "using deprecated parameters for the initialization
+/// function" (about a dozen console warnings per visit, issue 14).
+const RAYON_INIT_OLD: &str = "await pkg.default(data.module, data.memory);";
+const RAYON_INIT_NEW: &str =
+    "await pkg.default({ module_or_path: data.module, memory: data.memory });";
+
+/// Rewrites the pool threads' init call in wasm-bindgen-rayon's helper under `snippets` to the
+/// object form. A helper with neither form fails the build: the crate changed, look again.
+fn modern_rayon_init(snippets: &Path) -> Result<()> {
+    let mut helpers = Vec::new();
+    let mut stack = vec![snippets.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("workerHelpers") && n.ends_with(".js"))
+            {
+                helpers.push(path);
+            }
+        }
+    }
+    if helpers.is_empty() {
+        bail!(
+            "no wasm-bindgen-rayon worker helper under {}",
+            snippets.display()
+        );
+    }
+    for path in helpers {
+        let text = std::fs::read_to_string(&path)?;
+        if text.contains(RAYON_INIT_OLD) {
+            std::fs::write(&path, text.replace(RAYON_INIT_OLD, RAYON_INIT_NEW))?;
+        } else if !text.contains(RAYON_INIT_NEW) {
+            bail!(
+                "{} no longer calls `{RAYON_INIT_OLD}`: check how its pool threads start",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn build(skip_threaded: bool) -> Result<()> {
     let root = root();
     let mode = ensure_toolchains()?;
@@ -252,6 +300,7 @@ pub fn build(skip_threaded: bool) -> Result<()> {
             &rel("target/web-engine-mt", ENGINE_PROFILE, "gil_lab_engine"),
             &dist.join("engine/threaded"),
         )?;
+        modern_rayon_init(&dist.join("engine/threaded/snippets"))?;
     }
     use wasm_opt::Goal;
     let modules: Vec<(&str, Goal)> = [
