@@ -306,18 +306,21 @@ pub enum SpanState {
     Running,
     /// Ready to run but waiting for the GIL.
     GilWait,
-    /// Blocked on I/O (network, disk, a lock) with the GIL released.
+    /// Blocked on I/O (network, disk, a sleep) with the GIL released.
     IoWait,
     /// Being created: a process starting its interpreter, a worker loading its module.
     Starting,
     /// Ready to run, but every core is busy with other threads or processes (the OS
     /// scheduler's queue; drawn by the simulator).
     CpuWait,
+    /// Blocked on a lock another thread or process holds (`with lock:`, a `Value`'s lock),
+    /// with the GIL released. Reports older than this state drew it as `IoWait`.
+    LockWait,
 }
 
 impl SpanState {
     /// How many states there are.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
 
     /// Every state, in legend order.
     pub const ALL: [SpanState; Self::COUNT] = [
@@ -326,6 +329,7 @@ impl SpanState {
         SpanState::IoWait,
         SpanState::Starting,
         SpanState::CpuWait,
+        SpanState::LockWait,
     ];
 
     /// This state's position in [`SpanState::ALL`].
@@ -336,6 +340,7 @@ impl SpanState {
             SpanState::IoWait => 2,
             SpanState::Starting => 3,
             SpanState::CpuWait => 4,
+            SpanState::LockWait => 5,
         }
     }
 
@@ -344,9 +349,10 @@ impl SpanState {
         match self {
             SpanState::Running => "running Python code",
             SpanState::GilWait => "waiting for the GIL",
-            SpanState::IoWait => "blocked on I/O or a lock (GIL released)",
+            SpanState::IoWait => "blocked on I/O (GIL released)",
             SpanState::Starting => "starting up",
             SpanState::CpuWait => "waiting for a free core",
+            SpanState::LockWait => "waiting for a lock (GIL released)",
         }
     }
 
@@ -358,6 +364,7 @@ impl SpanState {
             SpanState::IoWait => "io_wait",
             SpanState::Starting => "starting",
             SpanState::CpuWait => "cpu_wait",
+            SpanState::LockWait => "lock_wait",
         }
     }
 }

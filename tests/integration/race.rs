@@ -1,6 +1,6 @@
 //! The shared-counter demo reproduces CPython 3.11's cases (CPYTHON-FACTS.md, issue #2).
 
-use gil_lab::trace::RunReport;
+use gil_lab::trace::{LaneKind, RunReport, SpanState};
 use gil_lab::workload::{CounterCase, TaskOutcome};
 
 use crate::util::{cores, report, report_of};
@@ -115,4 +115,47 @@ fn the_python_version_decides_whether_the_plain_loop_races() {
             "{command} as 3.11: {plain} / {call}"
         );
     }
+}
+
+/// A thread that waits for the counter's lock waits for a lock, not for I/O: the race does no
+/// I/O at all, so no thread case has an I/O wait, whatever the timing.
+#[test]
+fn lock_waits_are_lock_waits() {
+    let r = report(&[
+        "race",
+        "--increments",
+        "100000",
+        "--switch-interval-ms",
+        "0.05",
+    ]);
+    let threads: Vec<u32> = r
+        .lanes
+        .iter()
+        .filter(|l| l.kind == LaneKind::Thread)
+        .map(|l| l.id)
+        .collect();
+    assert!(!threads.is_empty());
+    let io: Vec<_> = r
+        .spans
+        .iter()
+        .filter(|s| threads.contains(&s.lane) && s.state == SpanState::IoWait)
+        .collect();
+    assert!(io.is_empty(), "I/O waits in the race: {io:?}");
+    // Lock waits happen only where there is a lock: `with lock:`, and a `Value`'s.
+    let locked: Vec<u32> = r
+        .lanes
+        .iter()
+        .filter(|l| {
+            l.group
+                .as_deref()
+                .is_some_and(|g| g.contains("lock") || g.contains("Value"))
+        })
+        .map(|l| l.id)
+        .collect();
+    assert!(
+        r.spans
+            .iter()
+            .filter(|s| s.state == SpanState::LockWait)
+            .all(|s| locked.contains(&s.lane))
+    );
 }

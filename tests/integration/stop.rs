@@ -278,7 +278,7 @@ fn delete_stops_every_scenario_and_frees_the_slot() {
     // The race's locked case: lanes 8..12 with 4 workers (cases run in order, 4 lanes each),
     // once a thread has waited for the lock.
     let body = r#"{"scenario": "race", "increments": 3000000, "workers": 4}"#;
-    let in_lock = |s: &Span| (8..12).contains(&s.lane) && s.state == SpanState::IoWait;
+    let in_lock = |s: &Span| (8..12).contains(&s.lane) && s.state == SpanState::LockWait;
     let what = "race, inside the locked case";
     delete_run(&srv, &token, body, (&in_lock, Duration::ZERO), what);
     assert!(

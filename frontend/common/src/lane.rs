@@ -269,8 +269,13 @@ impl LaneCore {
                     return Some(LaneStep::Sleep { us });
                 }
                 // Only a shared counter can be contended, and only where the lane may block
-                // (a worker waiting on shared memory).
-                Blocking::Lock => self.counter.lock(),
+                // (a worker waiting on shared memory). The wait since the release is for the
+                // lock, relabelled from its start.
+                Blocking::Lock => {
+                    let since = self.rec.since();
+                    self.rec.enter(SpanState::LockWait, since, &self.spans);
+                    self.counter.lock();
+                }
             },
             Op::End(id) => {
                 let mut outcome = self.work.end(id);

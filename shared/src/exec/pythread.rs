@@ -72,6 +72,13 @@ impl<'a> PyThread<'a> {
             .release(self.rec.lane(), self.env.clock, ending, self.env.sink);
     }
 
+    /// The wait that began at the release before a `Blocking::Lock` is for the lock, not I/O:
+    /// it is relabelled from its start, so no sliver of I/O wait is drawn.
+    fn waiting_for_the_lock(&mut self) {
+        let since = self.rec.since();
+        self.rec.enter(SpanState::LockWait, since, self.env.sink);
+    }
+
     /// Runs `program` to its end. `next_tasks` answers `q.get()` (or a process's request for
     /// its next batch); it returns no tasks when there is no more work. Returns every task's
     /// outcome.
@@ -130,7 +137,10 @@ impl<'a> PyThread<'a> {
                         self.env.io.sleep(us);
                         self.work.slept();
                     }
-                    Blocking::Lock => self.counter.lock(),
+                    Blocking::Lock => {
+                        self.waiting_for_the_lock();
+                        self.counter.lock();
+                    }
                 },
                 Op::End(id) => {
                     let mut outcome = self.work.end(id);

@@ -552,6 +552,7 @@ impl<'a> Engine<'a> {
                 (Some(_), None) => SpanState::CpuWait,
             },
             Status::Gil | Status::Switch(After::Take) => SpanState::GilWait,
+            Status::Blocked(Block::Lock) => SpanState::LockWait,
             // Waiting for the parent's answer is waiting on a pipe: off the core, like I/O.
             Status::Switch(After::Continue) | Status::Blocked(_) => SpanState::IoWait,
         };

@@ -364,7 +364,7 @@ pub fn race() -> RunReport {
                     r.spans.push(span(
                         waiter,
                         Some(waiter),
-                        SpanState::IoWait,
+                        SpanState::LockWait,
                         now,
                         now + run,
                     ));

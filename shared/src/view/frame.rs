@@ -166,6 +166,7 @@ pub(super) fn legend_states(report: &RunReport) -> Vec<SpanState> {
     let has = |st: SpanState| report.spans.iter().any(|s| s.state == st);
     SpanState::ALL
         .into_iter()
-        .filter(|&st| st != SpanState::CpuWait || has(st))
+        // The states only some runs have are named only when they are there.
+        .filter(|&st| !matches!(st, SpanState::CpuWait | SpanState::LockWait) || has(st))
         .collect()
 }

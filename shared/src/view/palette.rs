@@ -22,6 +22,8 @@ pub const IO_WAIT: &str = "#56B4E9";
 pub const STARTING: &str = "#CC79A7";
 /// Okabe–Ito vermillion: ready to run, but no core is free.
 pub const CPU_WAIT: &str = "#D55E00";
+/// Okabe–Ito black: waiting for a lock (a thin bar, like the other waits).
+pub const LOCK_WAIT: &str = "#000000";
 /// Okabe–Ito bluish green: busy fraction of a core.
 pub const CORE_BUSY: &str = "#009E73";
 
@@ -76,6 +78,7 @@ pub fn state_color(state: SpanState) -> &'static str {
         SpanState::IoWait => IO_WAIT,
         SpanState::Starting => STARTING,
         SpanState::CpuWait => CPU_WAIT,
+        SpanState::LockWait => LOCK_WAIT,
     }
 }
 
@@ -97,6 +100,7 @@ pub fn state_glyph(state: SpanState) -> char {
         SpanState::IoWait => '·',
         SpanState::Starting => '▒',
         SpanState::CpuWait => '~',
+        SpanState::LockWait => ':',
     }
 }
 
@@ -108,6 +112,7 @@ pub fn state_short(state: SpanState) -> &'static str {
         SpanState::IoWait => "waiting for I/O",
         SpanState::Starting => "starting",
         SpanState::CpuWait => "waiting for a core",
+        SpanState::LockWait => "waiting for a lock",
     }
 }
 
