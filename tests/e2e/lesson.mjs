@@ -27,7 +27,7 @@ const MODES = [
   { name: 'isolated', url: `${BASE}/lesson/`, isolated: true },
   { name: 'not isolated', url: `${BASE}/plain/lesson/`, isolated: false },
 ];
-const SECTIONS = ['processes-threads', 'concurrency', 'gil', 'io', 'convoy', 'processes', 'shared-data', 'which'];
+const SECTIONS = ['processes-threads', 'concurrency', 'gil', 'io', 'convoy', 'processes', 'shared-data', 'old-race', 'which'];
 
 const { ctx, close } = await launch();
 
