@@ -8,13 +8,15 @@ import { join } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+/** A fresh browser; `device` overrides the context's options (a phone's viewport, touch). */
+export async function launch(device = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gil-lab-e2e-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
+    ...device,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run'],
   });

@@ -26,6 +26,8 @@ const LOADS: [Load; 4] = [
         files: &[
             "index.html",
             "js/embed.js",
+            "js/chart-text.js",
+            "js/pinch.js",
             "pkg/gil_lab_web.js",
             "pkg/gil_lab_web_bg.wasm",
             "js/host.js",
@@ -39,6 +41,8 @@ const LOADS: [Load; 4] = [
             "lesson/index.html",
             "lesson/lesson.css",
             "js/embed.js",
+            "js/chart-text.js",
+            "js/pinch.js",
             "lesson/pkg/gil_lab_web.js",
             "lesson/pkg/gil_lab_web_bg.wasm",
             "js/host.js",

@@ -102,6 +102,7 @@ impl Ui {
                 self.running.set(true);
                 self.report.set(None);
                 publish("running", None);
+                bring_picture_into_view();
                 if reduced_motion() {
                     self.status.set(format!("Running {}… the picture appears when it ends (your system asks for reduced motion).", sc.name));
                 } else {
@@ -168,6 +169,29 @@ impl Ui {
         self.fields.update(|f| f.workers.clear());
         self.scenario.set(base.to_owned());
         self.run();
+    }
+}
+
+/// Scrolls the page so the picture's top is in view, when a run starts with it below the fold
+/// (a phone or a narrow window: the form comes first; on a laptop the picture sits beside the
+/// form and nothing moves). Once, at the start: later the page never moves by itself, so
+/// nothing jumps under a pointer that zooms or a finger that pans. Focus stays where it is.
+fn bring_picture_into_view() {
+    let w = window();
+    let Some(el) = w
+        .document()
+        .and_then(|d| d.query_selector("main.lab > .pictures").ok().flatten())
+    else {
+        return;
+    };
+    let top = el.get_bounding_client_rect().top();
+    let fold = w
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    if fold > 0.0 && top > fold - 80.0 {
+        w.scroll_by_with_x_and_y(0.0, top - 8.0);
     }
 }
 
@@ -404,9 +428,11 @@ fn Lab(ui: Ui) -> impl IntoView {
                 <p class="defaults">{move || defaults.get().map(|p| format!("Defaults: {}", view::describe_params(&p)))}</p>
                 {move || ui.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <div class="buttons">
+                    // Stop beside Run: the focus moves between the two, and both stay in the
+                    // first screen with the picture.
                     <button id="run" class="primary" disabled=move || ui.running.get() on:click=move |_| ui.run()>"Run"</button>
-                    <NativeRunButton hooks=ui.hooks/>
                     <button id="stop" disabled=move || !ui.running.get() on:click=move |_| ui.stop()>"Stop"</button>
+                    <NativeRunButton hooks=ui.hooks/>
                     <Show when=move || scenario().is_some_and(|s| s.baseline.is_some())>
                         <button id="baseline" disabled=move || ui.running.get() on:click=move |_| ui.run_baseline()>"Run the sequential version"</button>
                     </Show>
@@ -434,6 +460,15 @@ fn Lab(ui: Ui) -> impl IntoView {
                 </div>
                 <p class="drop-hint">"…or drop a report written by "<code>"gil-lab run --json"</code>" anywhere on the page."</p>
             </section>
+            <section class="pictures" class:compare=move || ui.pinned.with(Option::is_some)>
+                <Show when=move || ui.pinned.with(Option::is_some)>
+                    <div class="column"><h2>"Kept for comparison"</h2><Picture report=pinned compact=false/></div>
+                </Show>
+                <div class="column">
+                    <Show when=move || ui.pinned.with(Option::is_some)><h2>"Current"</h2></Show>
+                    <Picture report=current compact=false/>
+                </div>
+            </section>
             <section class="code">
                 <h2>"The Python this runs"</h2>
                 // Focusable: a scrolling region must be reachable from the keyboard (axe's
@@ -441,15 +476,6 @@ fn Lab(ui: Ui) -> impl IntoView {
                 <pre tabindex="0" aria-label="The Python this runs"><code>{move || python.get()}</code></pre>
             </section>
         </main>
-        <section class="pictures" class:compare=move || ui.pinned.with(Option::is_some)>
-            <Show when=move || ui.pinned.with(Option::is_some)>
-                <div class="column"><h2>"Kept for comparison"</h2><Picture report=pinned compact=false/></div>
-            </Show>
-            <div class="column">
-                <Show when=move || ui.pinned.with(Option::is_some)><h2>"Current"</h2></Show>
-                <Picture report=current compact=false/>
-            </div>
-        </section>
         <CompareView hooks=ui.hooks/>
         <footer>{backends::footer()}</footer>
     }

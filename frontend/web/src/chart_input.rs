@@ -58,6 +58,14 @@ pub fn on_wheel(el: &web_sys::Element, f: impl FnMut(web_sys::WheelEvent) + 'sta
     cb.forget();
 }
 
+/// Focuses `el` (so its keys work after a click or tap) without scrolling the page: the
+/// picture must not move under the pointer or the finger.
+pub fn focus_quietly(el: &web_sys::HtmlElement) {
+    let options = web_sys::FocusOptions::new();
+    options.set_prevent_scroll(true);
+    let _ = el.focus_with_options(&options);
+}
+
 /// The hover words (`<title>`) of the drawn shape at or above `target`, if it has any.
 pub fn hover_words(target: Option<web_sys::EventTarget>) -> Option<String> {
     let el: web_sys::Element = target?.dyn_into().ok()?;

@@ -2,8 +2,10 @@
 //! by the lab page and the lesson. The chart is one `role="img"` named by the run's title and
 //! described by the summary printed under it (`aria-describedby`).
 //!
-//! It zooms: a wheel turn over the timeline (or a pinch) zooms around the pointer, a drag
-//! moves it, a brush on the whole-run strip above it picks a window, and the focused timeline
+//! It zooms: a wheel turn over the timeline (or a trackpad pinch, a wheel with ctrl) zooms
+//! around the pointer, and so does a two-finger pinch on a touch screen (`js/pinch.js` makes
+//! it the same wheel); a drag moves it, a tap or click on a bar reads it out, a brush on the
+//! whole-run strip above it picks a window, and the focused timeline
 //! takes `+` `-` `←` `→` `0`, with `[` `]` stepping through its bars and reading each one out
 //! (hover shows the same words). Every redraw is the core's [`view::layout_window`], at most
 //! one per [`REDRAW_MS`]; the window arithmetic is [`crate::zoom`], the DOM side
@@ -293,7 +295,8 @@ pub fn Picture(
     };
 
     // The wheel: zoom around the pointer (a pinch arrives as a wheel with ctrl held, in
-    // smaller steps); a sideways turn moves the window.
+    // smaller steps: a trackpad's from the browser, a touch screen's from js/pinch.js); a
+    // sideways turn moves the window.
     Effect::new(move |_| {
         let Some(el) = chart.get() else { return };
         let target = el.clone();
@@ -332,10 +335,16 @@ pub fn Picture(
         }
         // No text selection or native drag of the drawing's words while panning.
         ev.prevent_default();
-        if let Some(el) = chart.get_untracked() {
-            let _ = el.set_pointer_capture(ev.pointer_id());
-            let _ = el.focus();
+        // A tap (or a click) on a bar reads it out, as hovering does: a finger has no hover.
+        if let Some(words) = input::hover_words(ev.target()) {
+            details.set(Some(words));
         }
+        let Some(el) = chart.get_untracked() else {
+            return;
+        };
+        let _ = el.set_pointer_capture(ev.pointer_id());
+        // Without scrolling: a tap must not move the page under the finger.
+        input::focus_quietly(&el);
         drag.set_value(Some((f64::from(ev.client_x()), current())));
     };
     let on_move = move |ev: web_sys::PointerEvent| {
@@ -460,8 +469,13 @@ pub fn Picture(
                     <div class="svg" role="img" aria-label=move || title.get().unwrap_or_default()
                         aria-describedby=described_by.clone() inner_html=move || scene.get().unwrap_or_default()></div>
                 </div>
-                <p class="zoom-help" id=help_id.clone()>"Scroll over the timeline to zoom, drag it to move, or drag across the whole-run strip above it to pick a window. Keys on the focused timeline: + − ← → 0, and [ ] to read bar by bar."</p>
-                <p class="details" aria-live="polite">{move || details.get().unwrap_or_else(|| "Point at a bar (or press ] on the timeline) to read it: lane, state, start → end, duration, task.".to_owned())}</p>
+                // Both helps are there; the page's CSS shows the one for the pointer in use.
+                <p class="zoom-help" id=help_id.clone()>
+                    <span class="for-fine">"Scroll over the timeline to zoom, drag it to move, or drag across the whole-run strip above it to pick a window. Keys on the focused timeline: + − ← → 0, and [ ] to read bar by bar."</span>
+                    <span class="for-coarse">"Pinch the timeline to zoom, drag it sideways to move, or drag across the whole-run strip above it to pick a window."</span>
+                </p>
+                // Empty until a bar is read: the page's CSS says how to, for the pointer in use.
+                <p class="details" aria-live="polite">{move || details.get()}</p>
             </Show>
             {move || estimate.get().map(|e| view! { <p class="estimate">{e}</p> })}
             {move || (!compact).then(|| hint.get().map(|h| view! { <p class="hint">{h}</p> }))}
