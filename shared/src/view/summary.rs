@@ -217,8 +217,8 @@ fn concurrency(out: &mut String, report: &RunReport) {
     // One lane at a time is the GIL's doing only where lanes queued for it; I/O-bound
     // threads mostly wait for their downloads, with the GIL released, and seldom overlap
     // their short runs of Python code whatever the GIL does.
-    let gil_bound = time_in(SpanState::GilWait)
-        > time_in(SpanState::IoWait) + time_in(SpanState::LockWait);
+    let gil_bound =
+        time_in(SpanState::GilWait) > time_in(SpanState::IoWait) + time_in(SpanState::LockWait);
     if most == 1 && lanes_that_ran > 1 && gil_bound {
         let _ = writeln!(
             out,
