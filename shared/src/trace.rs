@@ -313,11 +313,21 @@ pub enum SpanState {
     /// Ready to run, but every core is busy with other threads or processes (the OS
     /// scheduler's queue; drawn by the simulator).
     CpuWait,
+    /// Running C code that released the GIL (`hashlib` on a big buffer, zlib, numpy's
+    /// kernels): on a core, while another thread may hold the GIL. Reports older than this
+    /// state never name it, so they read as before.
+    CCode,
 }
 
 impl SpanState {
+    /// Whether a lane in this state keeps a core busy: running Python code, or C code without
+    /// the GIL (what the CPU estimates count).
+    pub fn on_core(self) -> bool {
+        matches!(self, SpanState::Running | SpanState::CCode)
+    }
+
     /// How many states there are.
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 6;
 
     /// Every state, in legend order.
     pub const ALL: [SpanState; Self::COUNT] = [
@@ -326,6 +336,7 @@ impl SpanState {
         SpanState::IoWait,
         SpanState::Starting,
         SpanState::CpuWait,
+        SpanState::CCode,
     ];
 
     /// This state's position in [`SpanState::ALL`].
@@ -336,6 +347,7 @@ impl SpanState {
             SpanState::IoWait => 2,
             SpanState::Starting => 3,
             SpanState::CpuWait => 4,
+            SpanState::CCode => 5,
         }
     }
 
@@ -347,6 +359,7 @@ impl SpanState {
             SpanState::IoWait => "blocked on I/O or a lock (GIL released)",
             SpanState::Starting => "starting up",
             SpanState::CpuWait => "waiting for a free core",
+            SpanState::CCode => "running C code (GIL released)",
         }
     }
 
@@ -358,6 +371,7 @@ impl SpanState {
             SpanState::IoWait => "io_wait",
             SpanState::Starting => "starting",
             SpanState::CpuWait => "cpu_wait",
+            SpanState::CCode => "c_code",
         }
     }
 }

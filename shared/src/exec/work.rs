@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use super::program::Op;
 use super::pythread::interpreter_work;
-use crate::workload::{CounterCell, DownloadOutput, SumPowers, Task, TaskOutcome};
+use crate::workload::{BufferHash, CounterCell, DownloadOutput, SumPowers, Task, TaskOutcome};
 
 #[derive(Debug)]
 enum State {
@@ -17,6 +17,7 @@ enum State {
     Count { done: u64, total: u64 },
     Sleeps { done: u32, count: u32 },
     Download(Option<Result<DownloadOutput, String>>),
+    Hash { hash: BufferHash, total: u64 },
 }
 
 /// The tasks a thread was given and the one it is working on.
@@ -45,6 +46,10 @@ impl Work {
             Some(Task::Sleeps { count, .. }) => State::Sleeps {
                 done: 0,
                 count: *count,
+            },
+            Some(Task::Hash(spec)) => State::Hash {
+                hash: BufferHash::default(),
+                total: spec.bytes,
             },
             Some(Task::Download(_)) | None => State::Download(None),
         };
@@ -97,6 +102,13 @@ impl Work {
         }
     }
 
+    /// One `update()` of the hash task: the real SHA-256 over the buffer's next `bytes`.
+    pub fn c_call(&mut self, bytes: u64) {
+        if let Some((_, State::Hash { hash, .. })) = &mut self.current {
+            hash.update(bytes);
+        }
+    }
+
     /// One blocking sleep done.
     pub fn slept(&mut self) {
         if let Some((_, State::Sleeps { done, .. })) = &mut self.current {
@@ -141,6 +153,15 @@ impl Work {
             State::Sleeps { done, count } if done == count => TaskOutcome::Slept { count },
             State::Sleeps { done, .. } => TaskOutcome::Error {
                 message: format!("stopped after {done} blocking calls"),
+            },
+            State::Hash { hash, total } if hash.done() == total => match hash.hexdigest() {
+                Some(sha256) => TaskOutcome::Hashed { sha256 },
+                None => TaskOutcome::Error {
+                    message: "this build of the lab has no SHA-256".into(),
+                },
+            },
+            State::Hash { hash, .. } => TaskOutcome::Error {
+                message: format!("stopped after {} bytes", hash.done()),
             },
             State::Download(Some(Ok(out))) => TaskOutcome::Downloaded(out),
             State::Download(Some(Err(message))) => TaskOutcome::Error { message },

@@ -22,14 +22,14 @@ use super::SimError;
 use super::costs::{SPEED_ONE, Tables};
 use super::counter::Shape;
 use super::engine::{Engine, Feed};
-use crate::exec::counter_unit;
+use crate::exec::{Op, counter_unit};
 use crate::gil::GilMode;
 use crate::trace::RunReport;
 use crate::view::limits::{
     MAX_GIL_EVENTS, MAX_LANES, MAX_REPORT_BYTES, MAX_SAMPLES, MAX_SPANS, MAX_TIME_US,
     pretty_json_len,
 };
-use crate::workload::Task;
+use crate::workload::{HashSpec, Task};
 
 /// Most events one simulation may take: under three seconds of work natively with 64 lanes
 /// on cores (each event walks the lanes on a core; ~3 M events/s on the 2-core machine the
@@ -366,6 +366,29 @@ impl Engine<'_> {
                 calls: 1,
                 ..Load::default()
             },
+            Task::Hash(spec) => {
+                let chunk = spec.chunk.max(1);
+                let updates = spec.bytes.div_ceil(chunk);
+                let cpu = self.t.op(&Op::CCall { bytes: spec.bytes });
+                if HashSpec::releases_gil(chunk) {
+                    // Each big update releases the GIL and takes it back, like a call.
+                    Load {
+                        cpu,
+                        calls: updates,
+                        ..Load::default()
+                    }
+                } else {
+                    Load {
+                        cpu,
+                        handoffs: if shared {
+                            cpu as f64 / interval.max(1) as f64
+                        } else {
+                            0.0
+                        },
+                        ..Load::default()
+                    }
+                }
+            }
         }
     }
 }

@@ -22,6 +22,9 @@ pub const IO_WAIT: &str = "#56B4E9";
 pub const STARTING: &str = "#CC79A7";
 /// Okabe–Ito vermillion: ready to run, but no core is free.
 pub const CPU_WAIT: &str = "#D55E00";
+/// Okabe–Ito yellow, the palette's last colour: running C code with the GIL released (drawn
+/// full height, as it is work on a core).
+pub const C_CODE: &str = "#F0E442";
 /// Okabe–Ito bluish green: busy fraction of a core.
 pub const CORE_BUSY: &str = "#009E73";
 
@@ -76,6 +79,7 @@ pub fn state_color(state: SpanState) -> &'static str {
         SpanState::IoWait => IO_WAIT,
         SpanState::Starting => STARTING,
         SpanState::CpuWait => CPU_WAIT,
+        SpanState::CCode => C_CODE,
     }
 }
 
@@ -97,6 +101,7 @@ pub fn state_glyph(state: SpanState) -> char {
         SpanState::IoWait => '·',
         SpanState::Starting => '▒',
         SpanState::CpuWait => '~',
+        SpanState::CCode => '▓',
     }
 }
 
@@ -108,12 +113,16 @@ pub fn state_short(state: SpanState) -> &'static str {
         SpanState::IoWait => "waiting for I/O",
         SpanState::Starting => "starting",
         SpanState::CpuWait => "waiting for a core",
+        SpanState::CCode => "in C code",
     }
 }
 
 /// Whether a state is drawn as a full-height bar (work) or a thinner one (waiting).
 pub fn is_full_height(state: SpanState) -> bool {
-    matches!(state, SpanState::Running | SpanState::Starting)
+    matches!(
+        state,
+        SpanState::Running | SpanState::Starting | SpanState::CCode
+    )
 }
 
 /// The eight block heights of a utilisation cell, emptiest first.
