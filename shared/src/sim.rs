@@ -52,7 +52,7 @@ pub use costs::step_cost_ns;
 pub use options::{CORES, Pace, Python, Resolved, SimOptions, StartMethod};
 pub use profile::{
     Costs, EFFICIENCY, IoCosts, PROFILE_VERSION, PerMethod, Profile, ProfileError, StartCost,
-    StepPoint,
+    StepPoint, default_sha256_ns_per_byte,
 };
 
 use crate::exec::Numbered;

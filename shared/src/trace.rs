@@ -509,3 +509,24 @@ pub struct NullSink;
 impl TraceSink for NullSink {
     fn span(&self, _span: Span) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports written before `c_code` existed load as before, and the new state reads back
+    /// by its JSON name.
+    #[test]
+    fn old_reports_load_and_c_code_round_trips() {
+        let old = include_str!("../../tests/golden/cpu-threads.report.json");
+        assert!(!old.contains("c_code"));
+        let r = RunReport::from_json(old).expect("a report from before the state loads");
+        assert!(!r.spans.is_empty());
+        let json = serde_json::to_string(&SpanState::CCode).expect("serialises");
+        assert_eq!(json, "\"c_code\"");
+        assert_eq!(SpanState::CCode.key(), "c_code");
+        let back: SpanState = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, SpanState::CCode);
+        assert_eq!(SpanState::ALL[SpanState::CCode.index()], SpanState::CCode);
+    }
+}
