@@ -195,6 +195,7 @@ pub fn running_us(spans: &[Span]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gil_lab::trace::SpanState;
 
     fn run(lane: u32, a: u64, b: u64) -> Span {
         Span {

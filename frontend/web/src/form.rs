@@ -23,6 +23,10 @@ pub struct Fields {
     pub bandwidth_kbps: String,
     /// Counter increments per worker.
     pub increments: String,
+    /// The hash demo's buffer, MiB.
+    pub mib: String,
+    /// Bytes per `update()` of the hash demo.
+    pub chunk_bytes: String,
 }
 
 /// A whole number field: empty is `None`; anything else must be a whole number in `range`.
@@ -82,6 +86,8 @@ impl Fields {
                 Limits::BANDWIDTH_KBPS,
             )?,
             increments: whole("increments", &self.increments, Limits::INCREMENTS)?,
+            mib: whole("mib", &self.mib, Limits::MIB)?,
+            chunk_bytes: whole("chunk-bytes", &self.chunk_bytes, Limits::CHUNK_BYTES)?,
             ..Overrides::default()
         })
     }
@@ -94,7 +100,8 @@ impl Fields {
     }
 
     /// Fields prefilled from URL query pairs (`n`, `tasks`, `workers`, `gil`,
-    /// `switch-interval-ms`, `latency-ms`, `bandwidth-kbps`, `increments`).
+    /// `switch-interval-ms`, `latency-ms`, `bandwidth-kbps`, `increments`, `mib`,
+    /// `chunk-bytes`).
     pub fn from_query(pairs: &[(String, String)]) -> Self {
         let mut f = Fields::default();
         for (k, v) in pairs {
@@ -108,6 +115,8 @@ impl Fields {
                 "latency-ms" => f.latency_ms = v,
                 "bandwidth-kbps" => f.bandwidth_kbps = v,
                 "increments" => f.increments = v,
+                "mib" => f.mib = v,
+                "chunk-bytes" => f.chunk_bytes = v,
                 _ => {}
             }
         }

@@ -92,6 +92,8 @@ fn applies(scenario: &Scenario, key: &str) -> bool {
         "latency-ms" => o.latency_ms = Some(1),
         "bandwidth-kbps" => o.bandwidth_kbps = Some(1),
         "increments" => o.increments = Some(1),
+        "mib" => o.mib = Some(1),
+        "chunk-bytes" => o.chunk_bytes = Some(1),
         _ => return false,
     }
     o.check_applies(scenario).is_ok()
@@ -111,6 +113,8 @@ pub fn body(scenario: &Scenario, fields: &Fields) -> String {
         ("latency-ms", &fields.latency_ms),
         ("bandwidth-kbps", &fields.bandwidth_kbps),
         ("increments", &fields.increments),
+        ("mib", &fields.mib),
+        ("chunk-bytes", &fields.chunk_bytes),
     ] {
         let t = text.trim();
         if !t.is_empty() && applies(scenario, key) {
