@@ -11,11 +11,13 @@ order of all stamps tells who ran when: the time between two stamps belongs to t
 took the second one; a thread inside a task that is not running is waiting for the GIL. The
 stamps cost ~0.1 µs per iteration against ~100 µs for one i**i at the lesson's sizes.
 """
+import hashlib
 import json
 import multiprocessing as mp
 import os
 import queue
 import resource
+import statistics
 import sys
 import tempfile
 import threading
@@ -248,6 +250,61 @@ def download(rec, task, url, folder):
                {"downloaded": {"file": name, "bytes": len(body)}}, io=True)
 
 
+def hash_buffer(mib):
+    """The hash demo's buffer: byte i is i % 251, as the lab's."""
+    return (bytes(range(251)) * (((mib << 20) // 251) + 1))[: mib << 20]
+
+
+def hash_digest(data, chunk):
+    """hashlib.sha256 of `data` in update()s of `chunk` bytes (None: one call)."""
+    if chunk is None:
+        return hashlib.sha256(data).hexdigest()
+    h = hashlib.sha256()
+    view = memoryview(data)
+    for i in range(0, len(data), chunk):
+        h.update(view[i:i + chunk])
+    return h.hexdigest()
+
+
+def hash_runs(mib, rounds=5):
+    """hash-sequential and hash-threads (4 tasks), with one big update and with 1 KiB
+    updates: the median wall and CPU time of `rounds` runs each, and the digest."""
+    data = hash_buffer(mib)
+    out = {}
+    for suffix, chunk in (("", None), ("-1k", 1024)):
+        def seq():
+            for _ in range(4):
+                hash_digest(data, chunk)
+
+        def thr():
+            q = queue.Queue()
+
+            def worker():
+                while True:
+                    q.get()
+                    hash_digest(data, chunk)
+                    q.task_done()
+
+            for k in range(4):
+                q.put(k)
+            for _ in range(4):
+                threading.Thread(target=worker, daemon=True).start()
+            q.join()
+
+        for name, run in (("hash-sequential", seq), ("hash-threads", thr)):
+            walls, cpus = [], []
+            for _ in range(rounds):
+                (u0, s0), t0 = cpu_now(), time.perf_counter()
+                run()
+                walls.append(time.perf_counter() - t0)
+                u1, s1 = cpu_now()
+                cpus.append((u1 - u0) + (s1 - s0))
+            out[name + suffix] = {"wall_s": statistics.median(walls),
+                                  "cpu_s": statistics.median(cpus)}
+    out["hash_sha256"] = hash_digest(data, None)
+    return out
+
+
 def main():
     n, skip_big, urls = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3:]
     out = {"python": sys.version.split()[0], "n": n}
@@ -267,6 +324,7 @@ def main():
     out["cpu-threads"] = timed(lambda rec: threads_run(rec, [n] * 4, 4, cpu_task))
     out["cpu-processes"] = timed(lambda rec: processes_run(rec, n, 4))
     out["cpu-pool"] = timed(lambda rec: pool_run(rec, n))
+    out.update(hash_runs(48))
     out["start_fork_ms"] = start_cost("fork")
     out["start_spawn_ms"] = start_cost("spawn", rounds=5)
     if urls:

@@ -5,6 +5,7 @@ GRID is a comma-separated list of i values (the Rust side's `STEP_GRID`) at whic
 sum_powers loop, run up to MAX_I, is timed; PASSES runs of it give medians. Plain
 standard-library Python, so it runs anywhere.
 """
+import hashlib
 import json
 import multiprocessing as mp
 import pickle
@@ -103,6 +104,17 @@ def queue_get_us(k=20000):
     for _ in range(k):
         q.get()
     return (time.perf_counter() - t0) / k * 1e6
+
+
+def sha256_ns_per_byte(mib=16):
+    """hashlib.sha256 over the hash demo's buffer (byte i is i % 251), median of five."""
+    data = (bytes(range(251)) * (((mib << 20) // 251) + 1))[: mib << 20]
+    times = []
+    for _ in range(5):
+        t = time.perf_counter_ns()
+        hashlib.sha256(data).digest()
+        times.append((time.perf_counter_ns() - t) / len(data))
+    return statistics.median(times)
 
 
 def call_us(k=20000):
@@ -213,6 +225,7 @@ def main():
     out["counter_us"] = [per_call_us(f, 300000) for f in (plain, in_call, locked)]
     out["queue_get_us"] = queue_get_us()
     out["call_us"] = call_us()
+    out["sha256_ns_per_byte"] = sha256_ns_per_byte()
     out["thread_start_us"] = thread_start_us()
     out["process"] = {m: process_cost(m, 5 if m == "spawn" else 15) for m in ("fork", "spawn", "forkserver")}
     out["pool_us"] = {m: pool_us(m, 3 if m == "spawn" else 5) for m in ("fork", "spawn", "forkserver")}

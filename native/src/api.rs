@@ -207,6 +207,8 @@ fn overrides(body: &BTreeMap<String, Value>) -> Result<Overrides, String> {
             }
             "increments" => o.increments = Some(whole("increments", Limits::INCREMENTS)?),
             "chunksize" => o.chunksize = Some(whole("chunksize", Limits::CHUNKSIZE)?),
+            "mib" => o.mib = Some(whole("mib", Limits::MIB)?),
+            "chunk-bytes" => o.chunk_bytes = Some(whole("chunk-bytes", Limits::CHUNK_BYTES)?),
             "switch-interval-ms" => {
                 o.switch_interval_ms = Some(crate::cli::ranged_f64(
                     "switch-interval-ms",
@@ -231,7 +233,8 @@ fn overrides(body: &BTreeMap<String, Value>) -> Result<Overrides, String> {
             other => {
                 return Err(format!(
                     "unknown parameter {other:?}: allowed scenario, n, tasks, workers, gil, \
-                     switch-interval-ms, latency-ms, bandwidth-kbps, increments, chunksize, python"
+                     switch-interval-ms, latency-ms, bandwidth-kbps, increments, chunksize, mib, \
+                     chunk-bytes, python"
                 ));
             }
         }

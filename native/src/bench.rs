@@ -60,6 +60,51 @@ fn run_scenario(
     Ok(report)
 }
 
+/// The hash demo's runs: `hash-sequential` and `hash-threads` with one update of the whole
+/// buffer and with 1 KiB updates (`-1k`), each the median of five runs (one run is ~0.15 s,
+/// short enough for a neighbour's burst to move it), as bench.py times CPython's.
+fn hash_rows(py: Option<&Value>) -> anyhow::Result<Vec<Row>> {
+    const ROUNDS: usize = 5;
+    let mut rows = Vec::new();
+    for (suffix, chunk) in [("", None), ("-1k", Some(1024))] {
+        let mut base = None;
+        let mut py_base = None;
+        for name in ["hash-sequential", "hash-threads"] {
+            let o = Overrides {
+                chunk_bytes: chunk,
+                ..Overrides::default()
+            };
+            let mut walls = Vec::new();
+            let mut cpus = Vec::new();
+            for _ in 0..ROUNDS {
+                let r = run_scenario(name, o.clone(), &mut Vec::new())?;
+                walls.push(secs(r.wall_us));
+                cpus.push(secs(r.cpu_total_us()));
+            }
+            let (wall, cpu) = (median(walls), median(cpus));
+            let label = format!("{name}{suffix}");
+            let b = *base.get_or_insert(wall);
+            let pyv = py.and_then(|p| py_pair(p, &label)).map(|(w, c)| {
+                let pb = *py_base.get_or_insert(w);
+                (w, c, Some(pb / w))
+            });
+            rows.push(Row {
+                name: label,
+                wall_s: wall,
+                cpu_s: cpu,
+                speedup: Some(b / wall),
+                py: pyv,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// Median start + join time of one worker process (ms): start it, let it say it is ready, tell
 /// it to exit, wait for it.
 fn process_start_ms(rounds: usize) -> anyhow::Result<f64> {
@@ -277,6 +322,8 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
     let io_thr = run_scenario("io-threads", io(Overrides::default()), &mut lab_reports)?;
     push("io-threads", &io_thr, io_base, py_io_base);
 
+    rows.extend(hash_rows(py.as_ref())?);
+
     let start_ms = process_start_ms(21)?;
     starts.sort_unstable();
     let in_run_ms = starts.get(starts.len() / 2).map(|&us| us as f64 / 1000.0);
@@ -349,6 +396,20 @@ pub fn cmd(args: BenchArgs) -> anyhow::Result<()> {
             py_ratio("cpu-threads", "cpu-sequential")
                 .map_or(String::new(), |p| format!(", python {p:.2}"))
         )?;
+    }
+    for (thr, seq) in [
+        ("hash-threads", "hash-sequential"),
+        ("hash-threads-1k", "hash-sequential-1k"),
+    ] {
+        if let Some(r) = ratio(thr, seq) {
+            out!(
+                "{thr} / {seq} wall: native {r:.2}{}",
+                py_ratio(thr, seq).map_or(String::new(), |p| format!(
+                    ", python {p:.2} (native/python {:.2})",
+                    r / p
+                ))
+            )?;
+        }
     }
     out!(
         "process start + join (median of 21): native {start_ms:.2} ms{}{}",

@@ -303,12 +303,31 @@ struct PyCalibration {
     counter_us: [f64; 3],
     queue_get_us: f64,
     call_us: f64,
+    /// Absent from a script older than the hash demo.
+    #[serde(default = "gil_lab::sim::default_sha256_ns_per_byte")]
+    sha256_ns_per_byte: f64,
     thread_start_us: f64,
     process: PerMethod<StartCost>,
     pool_us: PerMethod<f64>,
     pool_task_us: f64,
     result_us: f64,
     efficiency_s: Vec<f64>,
+}
+
+/// The lab's SHA-256 per byte, ns: the median of five 16 MiB hashes of the demo's buffer.
+fn sha256_ns_per_byte() -> f64 {
+    const BYTES: u64 = 16 << 20;
+    median(
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                let mut h = gil_lab::workload::BufferHash::default();
+                h.update(BYTES);
+                std::hint::black_box(h.hexdigest());
+                t.elapsed().as_secs_f64() * 1e9 / BYTES as f64
+            })
+            .collect(),
+    )
 }
 
 fn python_costs(cores: u32, date: &str, platform: &str) -> anyhow::Result<Costs> {
@@ -357,6 +376,7 @@ fn python_costs(cores: u32, date: &str, platform: &str) -> anyhow::Result<Costs>
         lock_ns,
         queue_get_us: py.queue_get_us,
         call_us: py.call_us,
+        sha256_ns_per_byte: py.sha256_ns_per_byte,
         thread_start_us: py.thread_start_us,
         process: py.process,
         pool_setup_us: PerMethod {
@@ -455,6 +475,7 @@ pub fn cmd(args: CalibrateArgs) -> anyhow::Result<()> {
         // Around a blocking call the lab takes and releases its GIL and reads the clock.
         call_us: 1.0,
         thread_start_us: thread_start,
+        sha256_ns_per_byte: sha256_ns_per_byte(),
         process: PerMethod {
             fork: start,
             spawn: start,

@@ -159,6 +159,15 @@ pub struct ParamArgs {
     #[arg(long, allow_hyphen_values = true,
           value_parser = ranged("chunksize", Limits::CHUNKSIZE))]
     pub chunksize: Option<u64>,
+    /// The hash demo's buffer, MiB (1..=1024; default 48).
+    #[arg(long, allow_hyphen_values = true,
+          value_parser = ranged("mib", Limits::MIB))]
+    pub mib: Option<u64>,
+    /// Bytes per `update()` in the hash demo (1..=1073741824; default: the whole buffer in
+    /// one call). Under 2048 the GIL is held throughout, as CPython's hashlib does.
+    #[arg(long, allow_hyphen_values = true,
+          value_parser = ranged("chunk-bytes", Limits::CHUNK_BYTES))]
+    pub chunk_bytes: Option<u64>,
 }
 
 impl ParamArgs {
@@ -176,6 +185,8 @@ impl ParamArgs {
             increments: self.increments,
             chunksize: self.chunksize,
             python: None,
+            mib: self.mib,
+            chunk_bytes: self.chunk_bytes,
         }
     }
 }

@@ -59,13 +59,31 @@ fn run_cpython(
     params: &Params,
     method: StartMethod,
 ) -> anyhow::Result<(u64, u64)> {
-    let Workload::SumPowers { n } = params.workload else {
-        return usage(format!(
-            "compare: at pace cpython only the CPU scenarios run in python3, not {}",
-            scenario.name
-        ));
+    // The hash demo passes its buffer (MiB) as N and its bytes per update (0: one update) as
+    // the chunk size.
+    let (n, hash, chunk_bytes) = match params.workload {
+        Workload::SumPowers { n } => (n, false, None),
+        Workload::Hash { mib, chunk_bytes } => (mib, true, Some(chunk_bytes.unwrap_or(0))),
+        _ => {
+            return usage(format!(
+                "compare: at pace cpython only the CPU and hash scenarios run in python3, not {}",
+                scenario.name
+            ));
+        }
     };
     let (kind, workers, interval_us) = match &params.model {
+        Model::Sequential if hash => ("hash-sequential", 1, 5000),
+        Model::Threads {
+            workers,
+            gil: gil_lab::gil::GilMode::Classic,
+            switch_interval_us,
+        } if hash => ("hash-threads", *workers, *switch_interval_us),
+        _ if hash => {
+            return usage(format!(
+                "compare: {} has no CPython 3.11 program to compare with at pace cpython",
+                scenario.name
+            ));
+        }
         Model::Sequential => ("sequential", 1, 5000),
         Model::Threads {
             workers,
@@ -81,8 +99,9 @@ fn run_cpython(
             ));
         }
     };
-    let chunksize = match params.model {
-        Model::Pool { chunksize, .. } => chunksize,
+    let chunksize = match (params.model.clone(), chunk_bytes) {
+        (_, Some(c)) => c,
+        (Model::Pool { chunksize, .. }, None) => u64::from(chunksize),
         _ => 1,
     };
     let dir = tempfile::tempdir()?;

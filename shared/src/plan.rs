@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::scenario::{Model, Params, Workload};
 use crate::trace::{GilStats, Lane, LaneKind};
-use crate::workload::{CounterSpec, CounterStyle, DownloadSpec, Task};
+use crate::workload::{CounterSpec, CounterStyle, DownloadSpec, HashSpec, Task};
 
 pub use race::CASE_COUNT as RACE_CASES;
 
@@ -67,6 +67,13 @@ pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
                     checks: params.python.check_points(),
                 }),
                 Workload::Convoy { n, .. } => Task::SumPowers { n: *n },
+                Workload::Hash { mib, chunk_bytes } => {
+                    let bytes = u64::from(*mib) << 20;
+                    Task::Hash(HashSpec {
+                        bytes,
+                        chunk: chunk_bytes.unwrap_or(bytes).min(bytes).max(1),
+                    })
+                }
             };
             (id, task)
         })

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 pub use applies::NotApplicable;
 pub use presets::{
-    CONVOY_CALL_US, CONVOY_CALLS, DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, IMAGE_ROUNDS, IMAGES,
-    LESSON_N, SCENARIOS, Scenario, find,
+    CONVOY_CALL_US, CONVOY_CALLS, DEFAULT_BANDWIDTH_KBPS, DEFAULT_LATENCY_MS, HASH_MIB,
+    IMAGE_ROUNDS, IMAGES, LESSON_N, SCENARIOS, Scenario, find,
 };
 pub use validate::{InputError, Limits, Overrides};
 pub use version::{CheckPoints, DEFAULT_SWITCH_INTERVAL_US, GilMode, Python};
@@ -114,6 +114,14 @@ pub enum Workload {
     Counter {
         /// Updates per worker.
         increments: u64,
+    },
+    /// `hashlib.sha256` over a buffer of `mib` MiB per task, C code that releases the GIL.
+    Hash {
+        /// Buffer size, MiB.
+        mib: u32,
+        /// Bytes per `update()`; `None`: the whole buffer in one call, `hashlib.sha256(buf)`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chunk_bytes: Option<u64>,
     },
 }
 

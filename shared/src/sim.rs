@@ -55,7 +55,7 @@ pub use limits::{Cancel, MAX_EVENTS, MAX_MEM_OPS, NeverCancel};
 pub use options::{CORES, Pace, Python, Resolved, SimOptions, StartMethod};
 pub use profile::{
     Costs, EFFICIENCY, IoCosts, PROFILE_VERSION, PerMethod, Profile, ProfileError, StartCost,
-    StepPoint,
+    StepPoint, default_sha256_ns_per_byte,
 };
 
 use crate::exec::Numbered;

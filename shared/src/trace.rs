@@ -316,11 +316,21 @@ pub enum SpanState {
     /// Blocked on a lock another thread or process holds (`with lock:`, a `Value`'s lock),
     /// with the GIL released. Reports older than this state drew it as `IoWait`.
     LockWait,
+    /// Running C code that released the GIL (`hashlib` on a big buffer, zlib, numpy's
+    /// kernels): on a core, while another thread may hold the GIL. Reports older than this
+    /// state never name it, so they read as before.
+    CCode,
 }
 
 impl SpanState {
+    /// Whether a lane in this state keeps a core busy: running Python code, or C code without
+    /// the GIL (what the CPU estimates count).
+    pub fn on_core(self) -> bool {
+        matches!(self, SpanState::Running | SpanState::CCode)
+    }
+
     /// How many states there are.
-    pub const COUNT: usize = 6;
+    pub const COUNT: usize = 7;
 
     /// Every state, in legend order.
     pub const ALL: [SpanState; Self::COUNT] = [
@@ -330,6 +340,7 @@ impl SpanState {
         SpanState::Starting,
         SpanState::CpuWait,
         SpanState::LockWait,
+        SpanState::CCode,
     ];
 
     /// This state's position in [`SpanState::ALL`].
@@ -341,6 +352,7 @@ impl SpanState {
             SpanState::Starting => 3,
             SpanState::CpuWait => 4,
             SpanState::LockWait => 5,
+            SpanState::CCode => 6,
         }
     }
 
@@ -353,6 +365,7 @@ impl SpanState {
             SpanState::Starting => "starting up",
             SpanState::CpuWait => "waiting for a free core",
             SpanState::LockWait => "waiting for a lock (GIL released)",
+            SpanState::CCode => "running C code (GIL released)",
         }
     }
 
@@ -365,6 +378,7 @@ impl SpanState {
             SpanState::Starting => "starting",
             SpanState::CpuWait => "cpu_wait",
             SpanState::LockWait => "lock_wait",
+            SpanState::CCode => "c_code",
         }
     }
 }
@@ -501,4 +515,25 @@ pub struct NullSink;
 
 impl TraceSink for NullSink {
     fn span(&self, _span: Span) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports written before `c_code` existed load as before, and the new state reads back
+    /// by its JSON name.
+    #[test]
+    fn old_reports_load_and_c_code_round_trips() {
+        let old = include_str!("../../tests/golden/cpu-threads.report.json");
+        assert!(!old.contains("c_code"));
+        let r = RunReport::from_json(old).expect("a report from before the state loads");
+        assert!(!r.spans.is_empty());
+        let json = serde_json::to_string(&SpanState::CCode).expect("serialises");
+        assert_eq!(json, "\"c_code\"");
+        assert_eq!(SpanState::CCode.key(), "c_code");
+        let back: SpanState = serde_json::from_str(&json).expect("parses");
+        assert_eq!(back, SpanState::CCode);
+        assert_eq!(SpanState::ALL[SpanState::CCode.index()], SpanState::CCode);
+    }
 }

@@ -2,6 +2,7 @@
 
 mod counter;
 mod download;
+mod hash;
 mod sum_powers;
 
 use num_bigint::BigUint;
@@ -11,6 +12,7 @@ pub use counter::{
     CounterCase, CounterCell, CounterSpec, CounterStyle, MAX_INCREMENTS, SharedCounter,
 };
 pub use download::{DownloadOutput, DownloadSpec, LAB_IMAGE_BYTES, network_ns, sanitize_file_name};
+pub use hash::{BUFFER_PERIOD, BufferHash, HASHLIB_GIL_MINSIZE, HashSpec};
 pub use sum_powers::{MAX_N, SumPowers, pow_self};
 
 /// One unit of work handed to a lane.
@@ -34,6 +36,8 @@ pub enum Task {
         /// Length of each, µs.
         us: u64,
     },
+    /// `hashlib.sha256` over the hash demo's buffer, in `update()` calls.
+    Hash(HashSpec),
 }
 
 impl Task {
@@ -46,6 +50,11 @@ impl Task {
             Task::Sleeps { count, us } => {
                 format!("{count} × a {} ms blocking call", *us as f64 / 1000.0)
             }
+            Task::Hash(h) => format!(
+                "sha256 of {} MiB in {} B updates",
+                h.bytes as f64 / f64::from(1 << 20),
+                h.chunk.min(h.bytes)
+            ),
         }
     }
 }
@@ -73,6 +82,11 @@ pub enum TaskOutcome {
     Slept {
         /// How many.
         count: u32,
+    },
+    /// A `sha256` finished: its `hexdigest()`.
+    Hashed {
+        /// 64 hex digits.
+        sha256: String,
     },
     /// Finished in a simulation: the work was not done, so there is no result to show.
     Simulated,

@@ -10,6 +10,7 @@ mod cli;
 mod convoy;
 mod cpu;
 mod faults;
+mod hash;
 mod hostile;
 mod io;
 mod load;

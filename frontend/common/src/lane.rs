@@ -214,6 +214,15 @@ impl LaneCore {
         match self.program.next_op() {
             Op::Take => return self.take(clock),
             Op::Release => self.release(clock, SpanState::IoWait, false),
+            Op::ReleaseForC => {
+                self.release(clock, SpanState::CCode, false);
+                // The host must hear of the release before the C code starts, or no other
+                // lane is granted the GIL while this one computes: hand the driver a turn
+                // (it posts the outbox), then run on.
+                return Some(LaneStep::Yield);
+            }
+            // The real SHA-256 update, here in the worker.
+            Op::CCall { bytes } => self.work.c_call(bytes),
             Op::Checkpoint => {
                 if clock.now_us() >= deadline {
                     // The slice is over: let the driver read its messages (a new drop due

@@ -30,7 +30,7 @@ pub use assemble::{LiveRun, OpenSpan, machine};
 
 use gil_lab::runner::{Measured, Meter};
 use gil_lab::scenario::{Params, Workload};
-use gil_lab::trace::{CoreSample, CpuSource, Span, SpanState};
+use gil_lab::trace::{CoreSample, CpuSource, Span};
 
 /// Number of samples the estimated per-core chart is cut into.
 const SAMPLES: u64 = 100;
@@ -49,7 +49,7 @@ pub fn estimate_cores(spans: &[Span], wall_us: u64, cores: u32) -> Vec<CoreSampl
     let width = (wall_us / SAMPLES).max(MIN_SAMPLE_US);
     let count = wall_us.div_ceil(width);
     let mut load = vec![vec![0f64; cores]; count as usize];
-    for s in spans.iter().filter(|s| s.state == SpanState::Running) {
+    for s in spans.iter().filter(|s| s.state.on_core()) {
         let end = s.end_us.min(wall_us);
         let mut t = s.start_us;
         while t < end {
@@ -136,7 +136,7 @@ impl Meter for SpanMeter {
         // (time, +1 for a start / -1 for an end); ends sort before starts at the same instant.
         let mut edges: Vec<(u64, i8)> = spans
             .iter()
-            .filter(|s| s.state == SpanState::Running && s.end_us > s.start_us)
+            .filter(|s| s.state.on_core() && s.end_us > s.start_us)
             .flat_map(|s| [(s.start_us, 1), (s.end_us, -1)])
             .collect();
         edges.sort_unstable();
@@ -199,11 +199,12 @@ pub fn io_note(params: &Params) -> Option<String> {
 
 pub use gil_lab::plan::lanes_of;
 
-/// Total `Running` time of every lane: the CPU time estimate in the browser.
+/// Total time on a core of every lane (running Python code, or C code without the GIL): the
+/// CPU time estimate in the browser.
 pub fn running_us(spans: &[Span]) -> u64 {
     spans
         .iter()
-        .filter(|s| s.state == SpanState::Running)
+        .filter(|s| s.state.on_core())
         .map(Span::duration_us)
         .sum()
 }
@@ -211,6 +212,7 @@ pub fn running_us(spans: &[Span]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gil_lab::trace::SpanState;
 
     fn run(lane: u32, a: u64, b: u64) -> Span {
         Span {

@@ -334,6 +334,11 @@ fn Lab(ui: Ui) -> impl IntoView {
             )
         })
     };
+    let is_hash = move || {
+        defaults
+            .get()
+            .is_some_and(|p| matches!(p.workload, Workload::Hash { .. }))
+    };
     let is_race = move || {
         defaults
             .get()
@@ -411,6 +416,10 @@ fn Lab(ui: Ui) -> impl IntoView {
                     <Show when=is_io>
                         {field("f-latency", "server latency, ms", ui, |f| f.latency_ms.clone(), |f, v| f.latency_ms = v, "time to first byte, modelled")}
                         {field("f-bandwidth", "bandwidth, kbit/s", ui, |f| f.bandwidth_kbps.clone(), |f, v| f.bandwidth_kbps = v, "per connection, modelled")}
+                    </Show>
+                    <Show when=is_hash>
+                        {field("f-mib", "buffer, MiB", ui, |f| f.mib.clone(), |f, v| f.mib = v, "1 to 1024; default 48")}
+                        {field("f-chunk", "bytes per update()", ui, |f| f.chunk_bytes.clone(), |f, v| f.chunk_bytes = v, "empty: one update; under 2048 the GIL is held")}
                     </Show>
                     <Show when=is_race>{field("f-increments", "increments", ui, |f| f.increments.clone(), |f, v| f.increments = v, "per worker")}</Show>
                     <Show when=move || is_race() || is_threads()>

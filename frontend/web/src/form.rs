@@ -25,6 +25,10 @@ pub struct Fields {
     pub increments: String,
     /// The CPython it stands for (`3.9` …), or empty.
     pub python: String,
+    /// The hash demo's buffer, MiB.
+    pub mib: String,
+    /// Bytes per `update()` of the hash demo.
+    pub chunk_bytes: String,
 }
 
 /// A whole number field: empty is `None`; anything else must be a whole number in `range`.
@@ -88,6 +92,8 @@ impl Fields {
                 "" => None,
                 v => Some(Python::parse(v).map_err(|e| e.to_string())?),
             },
+            mib: whole("mib", &self.mib, Limits::MIB)?,
+            chunk_bytes: whole("chunk-bytes", &self.chunk_bytes, Limits::CHUNK_BYTES)?,
             ..Overrides::default()
         })
     }
@@ -100,7 +106,8 @@ impl Fields {
     }
 
     /// Fields prefilled from URL query pairs (`n`, `tasks`, `workers`, `gil`,
-    /// `switch-interval-ms`, `latency-ms`, `bandwidth-kbps`, `increments`, `python`).
+    /// `switch-interval-ms`, `latency-ms`, `bandwidth-kbps`, `increments`, `mib`,
+    /// `chunk-bytes`, `python`).
     pub fn from_query(pairs: &[(String, String)]) -> Self {
         let mut f = Fields::default();
         for (k, v) in pairs {
@@ -115,6 +122,8 @@ impl Fields {
                 "bandwidth-kbps" => f.bandwidth_kbps = v,
                 "increments" => f.increments = v,
                 "python" => f.python = v,
+                "mib" => f.mib = v,
+                "chunk-bytes" => f.chunk_bytes = v,
                 _ => {}
             }
         }

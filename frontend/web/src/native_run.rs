@@ -93,6 +93,8 @@ fn applies(scenario: &Scenario, key: &str) -> bool {
         "bandwidth-kbps" => o.bandwidth_kbps = Some(1),
         "increments" => o.increments = Some(1),
         "python" => o.python = Some(gil_lab::scenario::Python::default()),
+        "mib" => o.mib = Some(1),
+        "chunk-bytes" => o.chunk_bytes = Some(1),
         _ => return false,
     }
     o.check_applies(scenario).is_ok()
@@ -113,6 +115,8 @@ pub fn body(scenario: &Scenario, fields: &Fields) -> String {
         ("bandwidth-kbps", &fields.bandwidth_kbps),
         ("increments", &fields.increments),
         ("python", &fields.python),
+        ("mib", &fields.mib),
+        ("chunk-bytes", &fields.chunk_bytes),
     ] {
         let t = text.trim();
         if !t.is_empty() && applies(scenario, key) {

@@ -13,7 +13,11 @@
 //!   between the load and the store (the call); with a lock around the update, the same, but
 //!   nobody else can store meanwhile;
 //! - blocking calls (a download, `time.sleep`, waiting for a contended lock) release the GIL
-//!   and take it back afterwards.
+//!   and take it back afterwards;
+//! - C code that releases the GIL (`hashlib`'s `update()` of 2048 bytes or more) does so too,
+//!   but keeps a core busy: [`Op::ReleaseForC`], [`Op::CCall`], [`Op::Take`]. A smaller
+//!   update is a [`Op::CCall`] holding the GIL; each `update()` is a call, so a check point
+//!   comes before it.
 //!
 //! ```
 //! use gil_lab::exec::{Op, ThreadProgram};
@@ -33,7 +37,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::CheckPoints;
-use crate::workload::{CounterSpec, CounterStyle, DownloadSpec, Task};
+use crate::workload::{CounterSpec, CounterStyle, DownloadSpec, HashSpec, Task};
 
 /// Bytecodes of interpreter work in one `counter += 1` besides the load and the store.
 pub const COUNTER_BYTECODES: u32 = 4;
@@ -46,6 +50,14 @@ pub enum Op {
     Take,
     /// Release the GIL before a blocking call.
     Release,
+    /// Release the GIL before C code that runs without it (`Py_BEGIN_ALLOW_THREADS`).
+    ReleaseForC,
+    /// C code hashes the next `bytes` of the task's buffer: with the GIL released when a
+    /// [`Op::ReleaseForC`] came before it, holding it otherwise. CPU work either way.
+    CCall {
+        /// Bytes this `update()` hashes.
+        bytes: u64,
+    },
     /// A check point (a call or a backward jump): if a drop request is pending, release the
     /// GIL (forced switching applies) and take it again.
     Checkpoint,
@@ -132,6 +144,11 @@ enum Cursor {
         count: u32,
         us: u64,
     },
+    Hash {
+        id: u32,
+        done: u64,
+        spec: HashSpec,
+    },
     /// A one-op task (a download) whose ops are already queued.
     Single {
         id: u32,
@@ -144,6 +161,7 @@ impl Cursor {
             Cursor::Pow { id, .. }
             | Cursor::Count { id, .. }
             | Cursor::Sleeps { id, .. }
+            | Cursor::Hash { id, .. }
             | Cursor::Single { id } => *id,
         }
     }
@@ -304,7 +322,7 @@ impl ThreadProgram {
         let op = self.plan_op();
         match op {
             Op::Take => self.holds.gil = true,
-            Op::Release | Op::Exit => self.holds.gil = false,
+            Op::Release | Op::ReleaseForC | Op::Exit => self.holds.gil = false,
             // An uncontended `TryLock` takes the lock (a contended one is answered with
             // `lock_result(false)`); a `Block(Lock)` returns holding it.
             Op::TryLock | Op::Block(Blocking::Lock) => self.holds.lock = true,
@@ -387,6 +405,23 @@ impl ThreadProgram {
                     true
                 }
             }
+            Cursor::Hash { done, spec, .. } => {
+                if *done < spec.bytes {
+                    let bytes = spec.chunk.max(1).min(spec.bytes - *done);
+                    *done += bytes;
+                    // `h.update(...)` is a call: a check point before it.
+                    self.ops.push_back(Op::Checkpoint);
+                    if HashSpec::releases_gil(bytes) {
+                        self.ops
+                            .extend([Op::ReleaseForC, Op::CCall { bytes }, Op::Take]);
+                    } else {
+                        self.ops.push_back(Op::CCall { bytes });
+                    }
+                    false
+                } else {
+                    true
+                }
+            }
             Cursor::Single { .. } => true,
         };
         if finished {
@@ -412,6 +447,7 @@ impl ThreadProgram {
                 count,
                 us,
             },
+            Task::Hash(spec) => Cursor::Hash { id, done: 0, spec },
             Task::Download(spec) => {
                 // `requests.get` and `f.write` block in C with the GIL released.
                 self.ops
@@ -621,6 +657,49 @@ mod tests {
                 Op::Next
             ]
         );
+    }
+
+    /// hashlib releases the GIL for updates of 2048 bytes or more, and only for those.
+    #[test]
+    fn big_updates_release_the_gil_and_small_ones_hold_it() {
+        let hash = |bytes, chunk| {
+            let mut p = given(vec![(0, Task::Hash(HashSpec { bytes, chunk }))]);
+            run_until_next(&mut p)
+        };
+        assert_eq!(
+            hash(5000, 2048),
+            vec![
+                Op::Begin(0),
+                Op::Checkpoint,
+                Op::ReleaseForC,
+                Op::CCall { bytes: 2048 },
+                Op::Take,
+                Op::Checkpoint,
+                Op::ReleaseForC,
+                Op::CCall { bytes: 2048 },
+                Op::Take,
+                // The last 904 bytes are too few to be worth dropping the GIL.
+                Op::Checkpoint,
+                Op::CCall { bytes: 904 },
+                Op::End(0),
+                Op::Next
+            ]
+        );
+        let small = hash(4096, 1024);
+        assert!(!small.contains(&Op::ReleaseForC), "{small:?}");
+        assert_eq!(small.iter().filter(|o| **o == Op::Checkpoint).count(), 4);
+        // Stopped inside the C call, the thread takes the GIL back before it exits.
+        let mut p = given(vec![(
+            0,
+            Task::Hash(HashSpec {
+                bytes: 1 << 20,
+                chunk: 1 << 20,
+            }),
+        )]);
+        while p.next_op() != Op::ReleaseForC {}
+        p.stop();
+        assert_eq!(p.next_op(), Op::Take);
+        assert_eq!(p.next_op(), Op::End(0));
     }
 
     /// Every op until the thread asks for work again, with `skip` whole units skipped

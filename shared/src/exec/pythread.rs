@@ -97,6 +97,8 @@ impl<'a> PyThread<'a> {
             match program.next_op() {
                 Op::Take => self.take(),
                 Op::Release => self.release(SpanState::IoWait, false),
+                Op::ReleaseForC => self.release(SpanState::CCode, false),
+                Op::CCall { bytes } => self.work.c_call(bytes),
                 Op::Checkpoint => {
                     if self.gil.drop_requested() {
                         // Waiting for the other thread to take over is already waiting for the

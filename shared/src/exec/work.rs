@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use super::program::Op;
-use crate::workload::{CounterCell, DownloadOutput, SumPowers, Task, TaskOutcome};
+use crate::workload::{BufferHash, CounterCell, DownloadOutput, SumPowers, Task, TaskOutcome};
 
 /// Rough cost of one bytecode in CPython, as units of `interpreter_work`. Without it a Rust
 /// increment takes ~2 ns and a whole demo would fit inside one 5 ms switch interval, so the GIL
@@ -30,6 +30,7 @@ enum State {
     Count { done: u64, total: u64 },
     Sleeps { done: u32, count: u32 },
     Download(Option<Result<DownloadOutput, String>>),
+    Hash { hash: BufferHash, total: u64 },
 }
 
 /// The tasks a thread was given and the one it is working on.
@@ -58,6 +59,10 @@ impl Work {
             Some(Task::Sleeps { count, .. }) => State::Sleeps {
                 done: 0,
                 count: *count,
+            },
+            Some(Task::Hash(spec)) => State::Hash {
+                hash: BufferHash::default(),
+                total: spec.bytes,
             },
             Some(Task::Download(_)) | None => State::Download(None),
         };
@@ -110,6 +115,13 @@ impl Work {
         }
     }
 
+    /// One `update()` of the hash task: the real SHA-256 over the buffer's next `bytes`.
+    pub fn c_call(&mut self, bytes: u64) {
+        if let Some((_, State::Hash { hash, .. })) = &mut self.current {
+            hash.update(bytes);
+        }
+    }
+
     /// One blocking sleep done.
     pub fn slept(&mut self) {
         if let Some((_, State::Sleeps { done, .. })) = &mut self.current {
@@ -154,6 +166,15 @@ impl Work {
             State::Sleeps { done, count } if done == count => TaskOutcome::Slept { count },
             State::Sleeps { done, .. } => TaskOutcome::Error {
                 message: format!("stopped after {done} blocking calls"),
+            },
+            State::Hash { hash, total } if hash.done() == total => match hash.hexdigest() {
+                Some(sha256) => TaskOutcome::Hashed { sha256 },
+                None => TaskOutcome::Error {
+                    message: "this build of the lab has no SHA-256".into(),
+                },
+            },
+            State::Hash { hash, .. } => TaskOutcome::Error {
+                message: format!("stopped after {} bytes", hash.done()),
             },
             State::Download(Some(Ok(out))) => TaskOutcome::Downloaded(out),
             State::Download(Some(Err(message))) => TaskOutcome::Error { message },

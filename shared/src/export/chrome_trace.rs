@@ -200,8 +200,15 @@ pub fn trace_events(report: &RunReport) -> Vec<TraceEvent> {
                 Some(l) => json!({ "task": t, "label": l }),
                 None => json!({ "task": t }),
             });
+            // A category of its own too, so Perfetto's search for `c_code` finds the work
+            // that ran beside the GIL's holder.
+            let cat = if s.state == SpanState::CCode {
+                "span,c_code"
+            } else {
+                "span"
+            };
             out.push(TraceEvent {
-                cat: Some("span"),
+                cat: Some(cat),
                 dur: Some(s.duration_us()),
                 args,
                 ..TraceEvent::new(s.state.key(), "X", pid, tid, s.start_us)

@@ -97,6 +97,15 @@ impl Overrides {
         if self.increments.is_some() && !matches!(d.workload, Workload::Counter { .. }) {
             return fail("increments", "it updates no counter");
         }
+        let hashes = matches!(d.workload, Workload::Hash { .. });
+        for (field, given) in [
+            ("mib", self.mib.is_some()),
+            ("chunk-bytes", self.chunk_bytes.is_some()),
+        ] {
+            if given && !hashes {
+                return fail(field, "it hashes nothing");
+            }
+        }
         if self.chunksize.is_some() && !matches!(d.model, Model::Pool { .. }) {
             return fail("chunksize", "only a Pool hands out tasks in chunks");
         }

@@ -46,6 +46,19 @@ fn download() -> Workload {
     }
 }
 
+/// The hash demo's buffer, MiB: about 37 ms of SHA-256 per task on the 2-core machine (~1.3
+/// GB/s), enough for a picture and a speed-up well above timer noise.
+pub const HASH_MIB: u32 = 48;
+
+fn hash() -> Workload {
+    // One update of the whole buffer, `hashlib.sha256(buf)`: what a program hashing data it
+    // holds writes, and what CPYTHON-FACTS.md measured (1.74x on 2 cores).
+    Workload::Hash {
+        mib: HASH_MIB,
+        chunk_bytes: None,
+    }
+}
+
 fn threads(workers: u32, gil: GilMode) -> Model {
     Model::Threads {
         workers,
@@ -235,6 +248,53 @@ if __name__ == '__main__':
             workload: Workload::SumPowers { n: LESSON_N },
             tasks: 4,
             python: Python::V3_14,
+        },
+    },
+    Scenario {
+        name: "hash-sequential",
+        summary: "hashlib.sha256 over a 48 MiB buffer, four times in a row on the main thread",
+        lesson: "C code does the hashing: the baseline for threads that run it with the GIL released.",
+        python: "import hashlib
+
+HASH_SETUP
+
+for _ in range(@TASKS@):
+    digest(buf)",
+        baseline: None,
+        defaults: || Params {
+            model: Model::Sequential,
+            workload: hash(),
+            tasks: 4,
+            python: Default::default(),
+        },
+    },
+    Scenario {
+        name: "hash-threads",
+        summary: "the same 4 hashes on 4 threads: hashlib releases the GIL, so they run in parallel",
+        lesson: "While one thread's C code hashes without the GIL, another can hold it: threads help when the work is in C code that lets go of the GIL. With updates under 2048 bytes it never does.",
+        python: "import hashlib, threading, queue
+
+HASH_SETUP
+
+jobs = queue.Queue()
+
+def worker():
+    while True:
+        data = jobs.get()
+        digest(data)       # @GIL_NOTE@
+        jobs.task_done()
+
+for _ in range(@TASKS@):
+    jobs.put(buf)
+for _ in range(@WORKERS@):
+    threading.Thread(target=worker, daemon=True).start()
+jobs.join()",
+        baseline: Some("hash-sequential"),
+        defaults: || Params {
+            model: threads(4, GilMode::Classic),
+            workload: hash(),
+            tasks: 4,
+            python: Default::default(),
         },
     },
     Scenario {

@@ -5,6 +5,7 @@
 use super::presets::{IMAGES, SUM_POWERS_PY, Scenario};
 use super::{Model, Params, Workload};
 use crate::scenario::{DEFAULT_SWITCH_INTERVAL_US, GilMode};
+use crate::workload::HashSpec;
 
 impl Scenario {
     /// The Python snippet at the lesson's parameters.
@@ -24,7 +25,12 @@ impl Scenario {
         if free_threads(&params.model) && !self.python.contains("gil=0") {
             out.push_str("# python3.13t -X gil=0 (free-threaded build): no GIL\n");
         }
-        out.push_str(&self.python.replace("SUM_POWERS", SUM_POWERS_PY));
+        out.push_str(
+            &self
+                .python
+                .replace("SUM_POWERS", SUM_POWERS_PY)
+                .replace("HASH_SETUP", HASH_SETUP_PY),
+        );
         for (marker, value) in markers(params) {
             out = out.replace(marker, &value);
         }
@@ -146,8 +152,43 @@ fn markers(params: &Params) -> Vec<(&'static str, String)> {
     if let Workload::Counter { increments } = params.workload {
         m.push(("@INCREMENTS@", py_int(increments)));
     }
+    if let Workload::Hash { mib, chunk_bytes } = params.workload {
+        m.push(("@MIB@", mib.to_string()));
+        let bytes = u64::from(mib) << 20;
+        let (body, note) = match chunk_bytes.filter(|c| *c < bytes) {
+            None => (
+                "    return hashlib.sha256(data).hexdigest()   # one update()".to_owned(),
+                "the GIL is released while hashing",
+            ),
+            Some(c) => (
+                format!(
+                    "    h = hashlib.sha256()\n    view = memoryview(data)\n    \
+                     for i in range(0, len(data), {c}):\n        \
+                     h.update(view[i:i + {c}])   # {}\n    return h.hexdigest()",
+                    if HashSpec::releases_gil(c) {
+                        "2048 bytes or more: GIL released"
+                    } else {
+                        "under 2048 bytes: GIL held"
+                    }
+                ),
+                if HashSpec::releases_gil(c) {
+                    "the GIL is released in each update()"
+                } else {
+                    "small updates: the GIL is held throughout"
+                },
+            ),
+        };
+        m.push(("@HASH_BODY@", body));
+        m.push(("@GIL_NOTE@", note.to_owned()));
+    }
     m
 }
+
+/// The hash demo's buffer (byte `i` is `i % 251`, as the lab's) and its digest function.
+const HASH_SETUP_PY: &str = "buf = (bytes(range(251)) * (((@MIB@ << 20) // 251) + 1))[:@MIB@ << 20]
+
+def digest(data):
+@HASH_BODY@";
 
 /// The URL list of `tasks` downloads over the lesson's images.
 fn downloads(tasks: u32) -> String {

@@ -27,6 +27,10 @@ impl Limits {
     pub const INCREMENTS: (u64, u64) = (1, crate::workload::MAX_INCREMENTS);
     /// Pool chunk size.
     pub const CHUNKSIZE: (u64, u64) = (1, 256);
+    /// The hash demo's buffer, MiB.
+    pub const MIB: (u64, u64) = (1, 1024);
+    /// Bytes per `update()` of the hash demo (1 byte up to the largest buffer).
+    pub const CHUNK_BYTES: (u64, u64) = (1, 1 << 30);
     /// URLs given explicitly.
     pub const URLS: (u64, u64) = (1, 64);
 }
@@ -69,6 +73,12 @@ pub struct Overrides {
     /// The CPython the run stands for.
     #[serde(default)]
     pub python: Option<Python>,
+    /// The hash demo's buffer, MiB.
+    #[serde(default)]
+    pub mib: Option<u64>,
+    /// Bytes per `update()` of the hash demo.
+    #[serde(default)]
+    pub chunk_bytes: Option<u64>,
 }
 
 fn check(
@@ -101,6 +111,8 @@ impl Overrides {
         )?;
         let increments = check("increments", self.increments, Limits::INCREMENTS)?;
         let chunksize = check("chunksize", self.chunksize, Limits::CHUNKSIZE)?;
+        let mib = check("mib", self.mib, Limits::MIB)?;
+        let chunk_bytes = check("chunk-bytes", self.chunk_bytes, Limits::CHUNK_BYTES)?;
         let interval_us = match self.switch_interval_ms {
             Some(ms) => {
                 let (lo, hi) = Limits::SWITCH_INTERVAL_MS;
@@ -156,6 +168,13 @@ impl Overrides {
                 if let Some(i) = increments {
                     *pi = i;
                 }
+            }
+            Workload::Hash {
+                mib: pm,
+                chunk_bytes: pc,
+            } => {
+                *pm = mib.map_or(*pm, |m| m as u32);
+                *pc = chunk_bytes.or(*pc);
             }
         }
         let task_count = p.tasks;

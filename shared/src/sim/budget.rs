@@ -23,14 +23,14 @@ use super::cell::Shape;
 use super::costs::{SPEED_ONE, Tables};
 use super::engine::{Engine, Feed};
 use super::limits::{Halt, MAX_EVENTS, MAX_MEM_OPS};
-use crate::exec::counter_unit;
+use crate::exec::{Op, counter_unit};
 use crate::gil::GilMode;
 use crate::trace::RunReport;
 use crate::view::limits::{
     MAX_GIL_EVENTS, MAX_LANES, MAX_REPORT_BYTES, MAX_SAMPLES, MAX_SPANS, MAX_TIME_US,
     pretty_json_len,
 };
-use crate::workload::Task;
+use crate::workload::{HashSpec, Task};
 
 /// What makes most of a run's spans and events, for the advice in a refusal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,6 +319,29 @@ impl Engine<'_> {
                 calls: 1,
                 ..Load::default()
             },
+            Task::Hash(spec) => {
+                let chunk = spec.chunk.max(1);
+                let updates = spec.bytes.div_ceil(chunk);
+                let cpu = self.t.op(&Op::CCall { bytes: spec.bytes });
+                if HashSpec::releases_gil(chunk) {
+                    // Each big update releases the GIL and takes it back, like a call.
+                    Load {
+                        cpu,
+                        calls: updates,
+                        ..Load::default()
+                    }
+                } else {
+                    Load {
+                        cpu,
+                        handoffs: if shared {
+                            cpu as f64 / interval.max(1) as f64
+                        } else {
+                            0.0
+                        },
+                        ..Load::default()
+                    }
+                }
+            }
         }
     }
 }

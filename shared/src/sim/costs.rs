@@ -73,6 +73,7 @@ pub struct Tables {
     speed: Vec<u64>,
     io_overhead: u64,
     io_ns_per_byte: f64,
+    sha256_ns_per_byte: f64,
     image_bytes: Vec<u64>,
 }
 
@@ -132,6 +133,8 @@ impl Tables {
                 .collect(),
             io_overhead: ns(profile.io.overhead_us),
             io_ns_per_byte: profile.io.ns_per_byte,
+            // C code: no interpreter, so no free-threaded penalty either.
+            sha256_ns_per_byte: c.sha256_ns_per_byte,
             image_bytes: r.image_bytes.clone(),
         }
     }
@@ -162,6 +165,8 @@ impl Tables {
             Op::Load | Op::Store => self.bytecode_ns,
             Op::TryLock | Op::Unlock => self.lock_ns * self.slower,
             Op::PowStep { i } => return self.steps(*i, i + 1),
+            // One `update()`: the call's dispatch, then the C code's bytes.
+            Op::CCall { bytes } => self.op_ns + *bytes as f64 * self.sha256_ns_per_byte,
             _ => 0.0,
         };
         v.round() as u64

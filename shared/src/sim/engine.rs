@@ -543,11 +543,18 @@ impl<'a> Engine<'a> {
 
     /// The recorder follows the lane's status: what a learner sees.
     pub fn show(&mut self, l: usize) {
+        let holds_gil = self.interps[self.lanes[l].interp].gil.holder() == Some(l as u32);
         let lane = &mut self.lanes[l];
         let state = match lane.status {
             Status::Pending | Status::Done => return,
             Status::Run => match (&lane.job, lane.slot) {
                 (Some(j), Some(_)) if j.kind == JobKind::Start => SpanState::Starting,
+                // An `update()` that released the GIL (a small one holds it: running).
+                (Some(j), Some(_))
+                    if matches!(j.kind, JobKind::Op(Op::CCall { .. })) && !holds_gil =>
+                {
+                    SpanState::CCode
+                }
                 (Some(_), Some(_)) | (None, _) => SpanState::Running,
                 (Some(_), None) => SpanState::CpuWait,
             },

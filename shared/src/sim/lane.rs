@@ -23,7 +23,7 @@ impl Engine<'_> {
                         return;
                     }
                 }
-                Op::Release => {
+                Op::Release | Op::ReleaseForC => {
                     if self.release(l, false) {
                         self.park_for_switch(l, After::Continue);
                         return;
@@ -55,7 +55,8 @@ impl Engine<'_> {
                 | Op::Load
                 | Op::Store
                 | Op::TryLock
-                | Op::Unlock => {
+                | Op::Unlock
+                | Op::CCall { .. } => {
                     let mut work = self.t.op(&op);
                     if matches!(op, Op::PowStep { i: 0 }) {
                         work += self.warm_up(l);

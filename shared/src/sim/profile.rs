@@ -106,6 +106,11 @@ pub struct Costs {
     pub call_us: f64,
     /// Starting one thread (the parent's share, one after another), µs.
     pub thread_start_us: f64,
+    /// C code hashing one byte with SHA-256 (`hashlib.sha256(...).update`), ns: the hash
+    /// demo's work, on a core whether the GIL is held or not. Profiles older than the demo
+    /// get ~1.3 GB/s, what CPython 3.11 measured on the 2-core machine (SHA extensions).
+    #[serde(default = "default_sha256_ns_per_byte")]
+    pub sha256_ns_per_byte: f64,
     /// Starting and ending one process, per start method.
     pub process: PerMethod<StartCost>,
     /// A `Pool`'s own set-up and tear-down besides its processes' starts, per start method, µs.
@@ -154,6 +159,11 @@ fn default_call_us() -> f64 {
     2.0
 }
 
+/// See [`Costs::sha256_ns_per_byte`].
+pub fn default_sha256_ns_per_byte() -> f64 {
+    0.75
+}
+
 fn field(field: impl Into<String>, value: impl ToString, allowed: &str) -> ProfileError {
     ProfileError::Field {
         field: field.into(),
@@ -185,6 +195,8 @@ mod range {
     pub const START_US: (f64, f64) = (0.0, 6e7);
     /// Moving one byte of a download, ns (1 here; 10 µs is 100 kB/s).
     pub const BYTE_NS: (f64, f64) = (0.0, 1e4);
+    /// SHA-256 per byte, ns: from a GB/s machine with SHA extensions (~0.3) to a slow one.
+    pub const SHA_NS: (f64, f64) = (0.05, 100.0);
 }
 
 /// `v` as a person writes it: `1e-300`, not three hundred zeros.
@@ -282,6 +294,7 @@ impl Profile {
             queue_get_us: 2.0,
             call_us: 2.0,
             thread_start_us: 50.0,
+            sha256_ns_per_byte: default_sha256_ns_per_byte(),
             process: PerMethod {
                 fork: start,
                 spawn: start,
@@ -358,6 +371,11 @@ impl Costs {
         ] {
             check_range(&name(f), v, range::CALL_US)?;
         }
+        check_range(
+            &name("sha256_ns_per_byte"),
+            self.sha256_ns_per_byte,
+            range::SHA_NS,
+        )?;
         // A cold heap's first task costs like a process start.
         check_range(&name("first_task_us"), self.first_task_us, range::START_US)?;
         for (m, s) in [

@@ -379,3 +379,28 @@ fn a_fresh_process_pays_its_warm_up_once_and_threads_never() {
     let cold_t = sim("cpu-threads-free", o(), 2, &cold);
     assert_eq!(cold_t.wall_us, warm_t.wall_us);
 }
+
+fn hash(mib: u64, chunk: u64) -> Overrides {
+    Overrides {
+        mib: Some(mib),
+        chunk_bytes: Some(chunk),
+        ..Default::default()
+    }
+}
+
+/// C code that released the GIL needs a core, not the GIL: on 4 cores the 4 threads' updates
+/// overlap while their Python code still takes turns; on 2 cores only 2 hash at once.
+#[test]
+fn c_code_overlaps_on_enough_cores_and_small_updates_do_not() {
+    let r = sim("hash-threads", hash(4, 1 << 20), 4, &flat());
+    assert_eq!(max_concurrent(&r, SpanState::Running), 1);
+    assert_eq!(max_concurrent(&r, SpanState::CCode), 4);
+    assert!(r.tasks.iter().all(|t| t.outcome == TaskOutcome::Simulated));
+    let two = sim("hash-threads", hash(4, 1 << 20), 2, &flat());
+    assert_eq!(max_concurrent(&two, SpanState::CCode), 2);
+    assert!(two.spans.iter().any(|s| s.state == SpanState::CpuWait));
+    assert!(two.wall_us > r.wall_us);
+    let small = sim("hash-threads", hash(1, 1024), 4, &flat());
+    assert!(!small.spans.iter().any(|s| s.state == SpanState::CCode));
+    assert_eq!(max_concurrent(&small, SpanState::Running), 1);
+}

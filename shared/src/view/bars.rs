@@ -210,11 +210,14 @@ mod tests {
     #[test]
     fn dominant_lets_short_work_win_ties_with_idle() {
         assert_eq!(
-            dominant(&[30, 20, 0, 0, 0, 0], 50),
+            dominant(&[30, 20, 0, 0, 0, 0, 0], 50),
             Some(SpanState::Running)
         );
-        assert_eq!(dominant(&[10, 0, 0, 0, 0, 0], 50), None);
-        assert_eq!(dominant(&[25, 0, 0, 0, 0, 0], 50), Some(SpanState::Running));
+        assert_eq!(dominant(&[10, 0, 0, 0, 0, 0, 0], 50), None);
+        assert_eq!(
+            dominant(&[25, 0, 0, 0, 0, 0, 0], 50),
+            Some(SpanState::Running)
+        );
     }
 
     #[test]

@@ -119,6 +119,12 @@ pub fn describe_workload(workload: &Workload, tasks: u32) -> String {
             "counter += 1, {} per worker",
             count(*increments, "time", "times")
         ),
+        Workload::Hash { mib, chunk_bytes } => match chunk_bytes {
+            Some(c) if u64::from(*mib) << 20 > *c => {
+                format!("sha256 of {mib} MiB × {tasks}, {c} B per update()")
+            }
+            _ => format!("sha256 of {mib} MiB × {tasks}, one update()"),
+        },
         Workload::Convoy { call_us, n } => format!(
             "{} of {} · sum_powers({n}) each",
             count(u64::from(tasks), "blocking call", "blocking calls"),

@@ -160,13 +160,19 @@ pub(super) fn spans_by_lane(report: &RunReport) -> BTreeMap<u32, Vec<&Span>> {
     map
 }
 
-/// The states a legend lists: the four every run can show, and waiting for a core when the
-/// report has it (only simulated runs do).
+/// The states a legend lists: the four every run can show, and waiting for a core or running
+/// C code when the report has it (only simulated runs wait for a core; only the hash demo
+/// runs C code), so other pictures keep their legend.
 pub(super) fn legend_states(report: &RunReport) -> Vec<SpanState> {
     let has = |st: SpanState| report.spans.iter().any(|s| s.state == st);
     SpanState::ALL
         .into_iter()
         // The states only some runs have are named only when they are there.
-        .filter(|&st| !matches!(st, SpanState::CpuWait | SpanState::LockWait) || has(st))
+        .filter(|&st| {
+            !matches!(
+                st,
+                SpanState::CpuWait | SpanState::LockWait | SpanState::CCode
+            ) || has(st)
+        })
         .collect()
 }

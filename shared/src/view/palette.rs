@@ -24,6 +24,9 @@ pub const STARTING: &str = "#CC79A7";
 pub const CPU_WAIT: &str = "#D55E00";
 /// Okabe–Ito black: waiting for a lock (a thin bar, like the other waits).
 pub const LOCK_WAIT: &str = "#000000";
+/// Okabe–Ito yellow: running C code with the GIL released (drawn
+/// full height, as it is work on a core).
+pub const C_CODE: &str = "#F0E442";
 /// Okabe–Ito bluish green: busy fraction of a core.
 pub const CORE_BUSY: &str = "#009E73";
 
@@ -79,6 +82,7 @@ pub fn state_color(state: SpanState) -> &'static str {
         SpanState::Starting => STARTING,
         SpanState::CpuWait => CPU_WAIT,
         SpanState::LockWait => LOCK_WAIT,
+        SpanState::CCode => C_CODE,
     }
 }
 
@@ -101,6 +105,7 @@ pub fn state_glyph(state: SpanState) -> char {
         SpanState::Starting => '▒',
         SpanState::CpuWait => '~',
         SpanState::LockWait => ':',
+        SpanState::CCode => '▓',
     }
 }
 
@@ -113,12 +118,16 @@ pub fn state_short(state: SpanState) -> &'static str {
         SpanState::Starting => "starting",
         SpanState::CpuWait => "waiting for a core",
         SpanState::LockWait => "waiting for a lock",
+        SpanState::CCode => "in C code",
     }
 }
 
 /// Whether a state is drawn as a full-height bar (work) or a thinner one (waiting).
 pub fn is_full_height(state: SpanState) -> bool {
-    matches!(state, SpanState::Running | SpanState::Starting)
+    matches!(
+        state,
+        SpanState::Running | SpanState::Starting | SpanState::CCode
+    )
 }
 
 /// The eight block heights of a utilisation cell, emptiest first.

@@ -219,7 +219,16 @@ fn concurrency(out: &mut String, report: &RunReport) {
     // their short runs of Python code whatever the GIL does.
     let gil_bound =
         time_in(SpanState::GilWait) > time_in(SpanState::IoWait) + time_in(SpanState::LockWait);
-    if most == 1 && lanes_that_ran > 1 && gil_bound {
+    let in_c = max_concurrent(report, SpanState::CCode);
+    if in_c > 0 {
+        // C code that released the GIL is work the GIL does not serialise: say so before the
+        // Python-code count, which alone would read as the GIL's signature.
+        let lanes = if in_c == 1 { "lane" } else { "lanes" };
+        let _ = writeln!(
+            out,
+            "Up to {in_c} {lanes} ran C code at the same time with the GIL released (hashlib lets go of it for an update() of 2048 bytes or more), beside the lane holding the GIL; at most {most} ran Python code at once."
+        );
+    } else if most == 1 && lanes_that_ran > 1 && gil_bound {
         let _ = writeln!(
             out,
             "At most 1 lane ran at a time, although {lanes_that_ran} lanes had work: the GIL's signature."

@@ -228,3 +228,53 @@ fn a_process_runs_on_its_own_gil_and_blocks_for_downloads() {
     assert_eq!(l.run(&c, 1_000), LaneStep::Exit);
     assert!(kinds(&l.take_outbox()).contains(&"exited"));
 }
+
+/// A big `update()` releases the GIL, and the lane hands its driver a turn right then, so
+/// the host hears of the release before the hashing (the whole update) starts: otherwise no
+/// other lane is granted the GIL while this one computes in C.
+#[test]
+fn a_big_update_tells_the_host_before_hashing() {
+    let c = Manual(AtomicU64::new(0));
+    let mut l = thread_lane();
+    l.on_message(ToLane::Start { epoch_ms: 0.0 }, &c);
+    l.run(&c, 1_000);
+    l.on_message(
+        ToLane::Granted {
+            at_us: 0,
+            waited: false,
+            drop_due_us: None,
+        },
+        &c,
+    );
+    l.run(&c, 1_000);
+    let spec = gil_lab::workload::HashSpec {
+        bytes: 8192,
+        chunk: 4096,
+    };
+    l.on_message(
+        ToLane::Work {
+            tasks: vec![(0, Task::Hash(spec))],
+        },
+        &c,
+    );
+    l.take_outbox();
+    set(&c, 5);
+    assert_eq!(l.run(&c, 1_000), LaneStep::Yield);
+    let out = l.take_outbox();
+    assert!(
+        out.contains(&FromLane::Release {
+            at_us: 5,
+            ending: false
+        }),
+        "{out:?}"
+    );
+    // Then the update runs, and the lane asks for the GIL back.
+    set(&c, 9);
+    assert_eq!(l.run(&c, 1_000), LaneStep::Wait);
+    let out = l.take_outbox();
+    assert!(out.contains(&FromLane::Take { at_us: 9 }), "{out:?}");
+    assert!(out.iter().any(|m| matches!(
+        m,
+        FromLane::Span { span } if span.state == SpanState::CCode && span.start_us == 5
+    )));
+}
