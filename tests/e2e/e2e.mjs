@@ -39,6 +39,9 @@ const SMALL = {
   convoy: { n: 3500, tasks: 30, workers: 1 },
   // Enough increments that the processes' updates overlap in time (each starts a worker).
   race: { increments: 200000, workers: 2 },
+  // hashlib over a 4 MiB buffer per task: one big update() each, the GIL released around it.
+  'hash-sequential': { mib: 4, tasks: 2 },
+  'hash-threads': { mib: 4, tasks: 2, workers: 2 },
 };
 
 /** Median time a lane held the GIL before handing it over (running spans split at task
@@ -114,6 +117,12 @@ for (const mode of MODES) {
         // Zero slack: the GIL's hand-offs are ordered on one clock on both kinds of page.
         assert(maxRunning(r, 0) === 1, `classic GIL: at most one running span at a time, saw ${maxRunning(r, 0)}`);
         assert(r.gil && r.gil.switches >= 1, `GIL counts: ${JSON.stringify(r.gil)}`);
+      }
+      if (scenario === 'hash-threads') {
+        // Structural: the updates ran as C code with the GIL released, and Python code still
+        // ran one thread at a time under the classic GIL.
+        assert(r.spans.some((s) => s.state === 'c_code'), 'the big updates show as C code');
+        assert(maxRunning(r, 0) === 1, `classic GIL: at most one lane runs Python code (saw ${maxRunning(r, 0)})`);
       }
       if (['cpu-threads-free', 'cpu-processes', 'cpu-interpreters'].includes(scenario)) {
         assert(maxRunning(r) >= 2, `${scenario}: running spans overlap (saw ${maxRunning(r)})`);

@@ -19,7 +19,9 @@ struct Load {
 /// build. The goal (issue 13) is 250 KB per page and 200 KB per engine. Raised knowingly by
 /// 6 KB per page for the run plan in the UI (`runtime::path_for`, the live lanes), the page's
 /// Python version and the lesson's "old tutorial" step (+7.9 / +6.1 KB gzip, spread thinly by
-/// LTO; `RunPlan::new` itself is 3 KB raw).
+/// LTO; `RunPlan::new` itself is 3 KB raw), then by 4 KB per page and 8 KB per engine for
+/// the hash demo (its form fields, presets and Python; the engines carry a real SHA-256,
+/// `sha2`, +8.1 KB gzip in the plain engine).
 const LOADS: [Load; 4] = [
     Load {
         name: "the lab's first load",
@@ -33,7 +35,7 @@ const LOADS: [Load; 4] = [
             "js/host.js",
             "js/io.js",
         ],
-        budget: 386 * 1024,
+        budget: 390 * 1024,
     },
     Load {
         name: "the lesson's first load",
@@ -48,7 +50,7 @@ const LOADS: [Load; 4] = [
             "js/host.js",
             "js/io.js",
         ],
-        budget: 362 * 1024,
+        budget: 366 * 1024,
     },
     Load {
         name: "the plain engine",
@@ -57,7 +59,7 @@ const LOADS: [Load; 4] = [
             "engine/plain/gil_lab_engine_bg.wasm",
             "js/lane.js",
         ],
-        budget: 290 * 1024,
+        budget: 298 * 1024,
     },
     Load {
         name: "the threaded engine",
@@ -65,7 +67,7 @@ const LOADS: [Load; 4] = [
             "engine/threaded/gil_lab_engine.js",
             "engine/threaded/gil_lab_engine_bg.wasm",
         ],
-        budget: 344 * 1024,
+        budget: 352 * 1024,
     },
 ];
 
