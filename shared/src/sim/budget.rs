@@ -279,6 +279,14 @@ impl Engine<'_> {
         interval: u64,
         pows: &mut Vec<(u32, f64)>,
     ) -> Load {
+        // Work that holds a shared GIL throughout hands it over once per switch interval.
+        let handoffs = |cpu: u64| {
+            if shared {
+                cpu as f64 / interval.max(1) as f64
+            } else {
+                0.0
+            }
+        };
         match task {
             Task::SumPowers { n } => {
                 let handoffs = if !shared {
@@ -301,11 +309,7 @@ impl Engine<'_> {
                 let cpu = spec.increments.saturating_mul(shape.unit);
                 Load {
                     cpu,
-                    handoffs: if shared {
-                        cpu as f64 / interval.max(1) as f64
-                    } else {
-                        0.0
-                    },
+                    handoffs: handoffs(cpu),
                     mem: spec.increments.saturating_mul(shape.mem.len() as u64),
                     locked: shape.locks,
                     ..Load::default()
@@ -333,11 +337,7 @@ impl Engine<'_> {
                 } else {
                     Load {
                         cpu,
-                        handoffs: if shared {
-                            cpu as f64 / interval.max(1) as f64
-                        } else {
-                            0.0
-                        },
+                        handoffs: handoffs(cpu),
                         ..Load::default()
                     }
                 }
