@@ -84,15 +84,17 @@ pub fn build_tasks(params: &Params, image_urls: &[String]) -> Vec<Numbered> {
 /// not depend on the platform; only whether it can run there does.
 pub fn lanes_of(params: &Params) -> Vec<Lane> {
     let tasks = build_tasks(params, &[]);
-    RunPlan::new(
-        params,
-        &tasks,
-        Caps {
-            shared_memory: true,
-        },
-    )
-    .map(|p| p.lanes())
-    .unwrap_or_default()
+    RunPlan::new(params, &tasks, Caps::SHARED_MEMORY)
+        .map(|p| p.lanes())
+        .unwrap_or_default()
+}
+
+impl Caps {
+    /// Native runs, a cross-origin isolated page's threaded engine, and the simulator (which
+    /// models shared memory wherever it runs).
+    pub const SHARED_MEMORY: Caps = Caps {
+        shared_memory: true,
+    };
 }
 
 /// Why a model has no plan on a platform.

@@ -201,13 +201,7 @@ pub fn run(scenario: &str, params: &Params, tasks: &[Numbered], b: Backends<'_>)
         stop: b.stop,
     };
     let mut notes = Vec::new();
-    let plan = match RunPlan::new(
-        params,
-        tasks,
-        Caps {
-            shared_memory: true,
-        },
-    ) {
+    let plan = match RunPlan::new(params, tasks, Caps::SHARED_MEMORY) {
         Ok(plan) => plan,
         Err(e) => {
             // Not reached (only a platform without shared memory lacks a plan), but said

@@ -12,17 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, runScenario, runTests } from './lib.mjs';
+import { launch, open, runScenario, runTests, BASE, SHOTS, assert, suite } from './lib.mjs';
 
-const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const BIN = process.env.GIL_LAB_BIN || '';
 const SERVER_PID = process.env.SERVER_PID || '';
-const SHOTS = process.env.SHOTS || '';
-const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
+const { tests, test, only } = suite();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const MODES = [

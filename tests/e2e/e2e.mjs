@@ -9,16 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, runScenario, maxRunning, runTests } from './lib.mjs';
+import { launch, open, runScenario, maxRunning, runTests, BASE, assert, suite } from './lib.mjs';
 
-const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const DIST = process.env.DIST || '../../dist';
 const BIN = process.env.GIL_LAB_BIN || '';
-const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
+const { tests, test, only } = suite();
 
 const MODES = [
   { name: 'isolated', url: `${BASE}/`, isolated: true },

@@ -11,17 +11,12 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, runTests } from './lib.mjs';
+import { launch, runTests, BASE, SHOTS, assert, suite } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
-const SHOTS = process.env.SHOTS || '';
-const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
+const { tests, test, only } = suite();
 
 const MODES = [
   { name: 'isolated', url: `${BASE}/lesson/`, isolated: true },

@@ -93,3 +93,17 @@ export async function runTests(tests, only, close) {
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
+
+/** Where the page under test is served (`run.sh` sets BASE), and where screenshots go. */
+export const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const SHOTS = process.env.SHOTS || '';
+
+/** Throws `msg` unless `cond`. */
+export function assert(cond, msg) { if (!cond) throw new Error(msg); }
+
+/** A test file's list: `test(name, fn)` adds to `tests`; `only` is the name filter from argv. */
+export function suite() {
+  const tests = [];
+  const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
+  return { tests, only, test: (name, fn) => tests.push({ name, fn }) };
+}

@@ -10,15 +10,10 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, open, runTests } from './lib.mjs';
+import { launch, open, runTests, BASE, SHOTS, assert, suite } from './lib.mjs';
 
-const BASE = (process.env.BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
-const SHOTS = process.env.SHOTS || '';
-const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
-const tests = [];
-const test = (name, fn) => tests.push({ name, fn });
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
+const { tests, test, only } = suite();
 
 const LAPTOPS = [{ width: 1366, height: 768 }, { width: 1280, height: 800 }];
 const PHONES = [{ width: 390, height: 844 }, { width: 360, height: 740 }];

@@ -188,14 +188,7 @@ impl Engine<'_> {
 /// Sets up `params` with `tasks` on the engine, phase by phase as the model's plan says.
 pub fn build(e: &mut Engine<'_>, params: &Params, tasks: &[Numbered]) -> Built {
     // The simulator models shared memory wherever the run happens.
-    let plan = RunPlan::new(
-        params,
-        tasks,
-        Caps {
-            shared_memory: true,
-        },
-    )
-    .unwrap_or_default();
+    let plan = RunPlan::new(params, tasks, Caps::SHARED_MEMORY).unwrap_or_default();
     let mut interps = vec![None; plan.gils.len()];
     for phase in &plan.phases {
         e.phase(&plan, phase, &mut interps);
