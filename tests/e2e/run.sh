@@ -2,8 +2,9 @@
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
 #   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs, view.mjs, backends.mjs and phone.mjs
-#   tests/e2e/run.sh --bench    the same, then bench.mjs, bench-simulate.mjs and slow-link.mjs instead of the tests
+#   tests/e2e/run.sh --bench    the same, then bench.mjs, bench-simulate.mjs, slow-link.mjs and long-tasks.mjs instead of the tests
 #   tests/e2e/run.sh --slow-link only slow-link.mjs (first load and first Run on an emulated slow link)
+#   tests/e2e/run.sh --long-tasks only long-tasks.mjs (the main thread's long tasks during load and runs)
 #   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
 #
 # Installs what it needs when missing: npm dependencies (npm ci, from package-lock.json) and
@@ -18,8 +19,9 @@ for a in "$@"; do
   case "$a" in
     --bench) mode=bench ;;
     --slow-link) mode=slow-link ;;
+    --long-tasks) mode=long-tasks ;;
     --no-build) build=0 ;;
-    --*) echo "usage: $0 [--bench|--slow-link] [--no-build] [TEST-NAME-REGEX]" >&2; exit 2 ;;
+    --*) echo "usage: $0 [--bench|--slow-link|--long-tasks] [--no-build] [TEST-NAME-REGEX]" >&2; exit 2 ;;
     *) filter="$a" ;;
   esac
 done
@@ -62,8 +64,11 @@ if [ "$mode" = bench ]; then
   node bench.mjs
   node bench-simulate.mjs
   node slow-link.mjs
+  node long-tasks.mjs
 elif [ "$mode" = slow-link ]; then
   node slow-link.mjs
+elif [ "$mode" = long-tasks ]; then
+  node long-tasks.mjs
 else
   # Both suites run even when the first fails, so one run shows every failure.
   rc=0
