@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
-#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs, view.mjs, backends.mjs and phone.mjs
+#   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs, view.mjs, backends.mjs, phone.mjs and subpath.mjs
 #   tests/e2e/run.sh --bench    the same, then bench.mjs, bench-simulate.mjs, slow-link.mjs and long-tasks.mjs instead of the tests
 #   tests/e2e/run.sh --slow-link only slow-link.mjs (first load and first Run on an emulated slow link)
 #   tests/e2e/run.sh --long-tasks only long-tasks.mjs (the main thread's long tasks during load and runs)
@@ -77,5 +77,6 @@ else
   node view.mjs ${filter:+"$filter"} || rc=1
   node backends.mjs ${filter:+"$filter"} || rc=1
   node phone.mjs ${filter:+"$filter"} || rc=1
+  node subpath.mjs ${filter:+"$filter"} || rc=1
   exit $rc
 fi

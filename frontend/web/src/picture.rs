@@ -38,6 +38,16 @@ fn fresh_id() -> String {
     })
 }
 
+/// The picture's markup: while a run grows live, its bars merged into a few paths (see
+/// [`Scene::to_svg_merged`]); once it has ended, a bar per span with its hover text.
+fn svg_of(scene: &gil_lab::view::Scene) -> String {
+    if crate::runtime::running() {
+        scene.to_svg_merged()
+    } else {
+        scene.to_svg()
+    }
+}
+
 /// Which run a report is: a new one resets the zoom, the same run growing live keeps it.
 fn identity(r: &RunReport) -> String {
     format!(
@@ -216,7 +226,7 @@ pub fn Picture(
         report.with(|r| {
             r.as_ref().map(|r| {
                 let s = view::overview(r);
-                (s.to_svg(), s.time)
+                (svg_of(&s), s.time)
             })
         })
     });
@@ -233,7 +243,7 @@ pub fn Picture(
                     }
                     None => view::layout(r),
                 };
-                let svg = s.to_svg();
+                let svg = svg_of(&s);
                 input::note_redraw(input::now_ms() - t0);
                 svg
             })

@@ -54,6 +54,78 @@ impl Scene {
     /// naming the run, a `<desc>` holding the text summary, hover `<title>`s on bars. The same
     /// scene always gives the same bytes.
     pub fn to_svg(&self) -> String {
+        self.document(|out| {
+            for shape in &self.shapes {
+                write_shape(out, shape);
+            }
+        })
+    }
+
+    /// The same picture for a run that is still growing: every bar of one colour and class
+    /// is one `<path>`, without hover titles. A page parses and styles each element of a
+    /// redrawn picture anew; a lesson-size run has thousands of bars (and as many titles), and
+    /// redrawing them twice a second as `<rect>`s kept the page's main thread busy for
+    /// 100–400 ms at a time (`tests/e2e/long-tasks.mjs`). Bars of one colour and class never
+    /// overlap one another, so each path takes the place of its first bar; everything else
+    /// is written as [`Scene::to_svg`] writes it.
+    pub fn to_svg_merged(&self) -> String {
+        let mut groups: Vec<(&str, &str, String)> = Vec::new();
+        // Which group each shape joined (`None`: written as it is).
+        let mut joined: Vec<Option<usize>> = Vec::with_capacity(self.shapes.len());
+        for shape in &self.shapes {
+            let Shape::Rect(r) = shape else {
+                joined.push(None);
+                continue;
+            };
+            if r.title.is_none() {
+                joined.push(None);
+                continue;
+            }
+            let g = match groups
+                .iter()
+                .position(|(f, c, _)| *f == r.fill && *c == r.class)
+            {
+                Some(g) => g,
+                None => {
+                    groups.push((&r.fill, &r.class, String::new()));
+                    groups.len() - 1
+                }
+            };
+            let d = &mut groups[g].2;
+            let _ = write!(
+                d,
+                "M{} {}h{}v{}h-{}z",
+                num(r.x),
+                num(r.y),
+                num(r.w.max(0.0)),
+                num(r.h.max(0.0)),
+                num(r.w.max(0.0))
+            );
+            joined.push(Some(g));
+        }
+        let mut written = vec![false; groups.len()];
+        self.document(|out| {
+            for (shape, g) in self.shapes.iter().zip(&joined) {
+                match g {
+                    None => write_shape(out, shape),
+                    Some(g) if !written[*g] => {
+                        written[*g] = true;
+                        let (fill, class, d) = &groups[*g];
+                        let _ = writeln!(
+                            out,
+                            "<path d=\"{d}\" fill=\"{}\" class=\"{}\"/>",
+                            escape_xml(fill),
+                            escape_xml(class)
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+        })
+    }
+
+    /// The document around the shapes `body` writes.
+    fn document(&self, body: impl FnOnce(&mut String)) -> String {
         let mut out = String::with_capacity(256 + self.shapes.len() * 160);
         let title = escape_xml(&self.title);
         let (w, h) = (num(self.width), num(self.height));
@@ -71,16 +143,18 @@ impl Scene {
             "<rect width=\"{w}\" height=\"{h}\" fill=\"{}\"/>",
             palette::BACKGROUND
         );
-        for shape in &self.shapes {
-            match shape {
-                Shape::Rect(r) => rect(&mut out, r),
-                Shape::Line(l) => line(&mut out, l),
-                Shape::Polygon(p) => polygon(&mut out, p),
-                Shape::Text(t) => text(&mut out, t),
-            }
-        }
+        body(&mut out);
         out.push_str("</svg>\n");
         out
+    }
+}
+
+fn write_shape(out: &mut String, shape: &Shape) {
+    match shape {
+        Shape::Rect(r) => rect(out, r),
+        Shape::Line(l) => line(out, l),
+        Shape::Polygon(p) => polygon(out, p),
+        Shape::Text(t) => text(out, t),
     }
 }
 
@@ -178,6 +252,46 @@ mod tests {
         assert_eq!(num(0.254), "0.25");
         assert_eq!(num(-0.001), "0");
         assert_eq!(num(f64::NAN), "0");
+    }
+
+    #[test]
+    fn a_merged_picture_has_one_path_per_bar_colour_and_the_same_everything_else() {
+        let scene = crate::view::layout(&crate::view::fixtures::cpu_threads_lesson());
+        let (full, merged) = (scene.to_svg(), scene.to_svg_merged());
+        let bars = scene
+            .shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Rect(r) if r.title.is_some()))
+            .count();
+        assert!(bars > 20, "{bars} bars");
+        let kinds: std::collections::BTreeSet<(String, String)> = scene
+            .shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Rect(r) if r.title.is_some() => Some((r.fill.clone(), r.class.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(merged.matches("<path ").count(), kinds.len());
+        assert_eq!(
+            full.matches("<rect ").count() - bars,
+            merged.matches("<rect ").count()
+        );
+        // Every bar is still drawn, as a sub-path.
+        let subpaths: usize = merged
+            .split("<path d=\"")
+            .skip(1)
+            .map(|p| p.split('"').next().unwrap_or("").matches('M').count())
+            .sum();
+        assert_eq!(subpaths, bars);
+        for tag in ["<text ", "<line ", "<polygon "] {
+            assert_eq!(
+                full.matches(tag).count(),
+                merged.matches(tag).count(),
+                "{tag}"
+            );
+        }
+        assert!(merged.len() * 2 < full.len());
     }
 
     #[test]
