@@ -9,12 +9,13 @@
 // - 'workers' (processes; everything on a page that is not isolated): the plain engine's
 //   HostRun in this worker drives one lane Worker per thread or process, each running the core's
 //   thread loop (lane.js); a shared GIL is granted by the HostRun's GIL machine, by messages.
-// This script only creates workers, carries the engine's messages (JSON text it never reads
-// beyond the action's tag), fetches, and keeps time for the live picture's batches.
+// This script only has lane workers started (by the page: js/lanes.js says why), carries the
+// engine's messages (JSON text it never reads beyond the action's tag), fetches, and keeps time
+// for the live picture's batches.
 
 import { absNow, download } from './io.js';
 
-const post = (m) => postMessage(m);
+const post = (m, transfer) => postMessage(m, transfer || []);
 
 // The plain engine, compiled once per page and handed to every lane worker, which makes its
 // own fresh instance of it (its own memory) — as every `spawn`ed process maps the same
@@ -53,10 +54,10 @@ async function warmUp(module) {
 // binary) and every lane starts from a Blob holding them: the glue at the top level, io.js and
 // lane.js inside a block (their own names cannot clash with the glue's). Each lane still parses
 // and runs the script and makes its own wasm instance. Anything unexpected in the sources: the
-// lanes start from lane.js's URL instead.
+// lanes start from lane.js's URL instead. Either way the page starts them (`startLane`).
 let laneSrc = null;
 function laneScript() {
-  if (!laneSrc) laneSrc = bundleLane().catch(() => new URL('./lane.js', import.meta.url));
+  if (!laneSrc) laneSrc = bundleLane().catch(() => ({ url: new URL('./lane.js', import.meta.url).href }));
   return laneSrc;
 }
 
@@ -87,7 +88,7 @@ async function bundleLane() {
     }
   }
   const code = `${top.join('\n')}\n{\n${inner.join('\n')}\n${body}\n}\n`;
-  return URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+  return { source: code };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -97,6 +98,42 @@ async function bundleLane() {
  * Drives `host` (a HostRun) to its end. `onPage` gets the messages meant for the page,
  * `onTick` runs every 100 ms (the live picture's batches). Resolves when the run is over.
  */
+/** Lanes' error callbacks, by lane id: the page reports a lane's error to this worker. */
+const laneFailed = new Map();
+
+/**
+ * Has the page start lane `id` from `script` (see js/lanes.js for why the page, not this
+ * worker, starts it), and returns this end of its channel: `postMessage` and `terminate`.
+ * `onMessage` hears the lane; `onError` gets the words of its error.
+ */
+function startLane(id, script, onMessage, onError) {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = onMessage;
+  laneFailed.set(id, onError);
+  post({ lane: { spawn: id, script }, port: ch.port2 }, [ch.port2]);
+  return {
+    postMessage: (m) => ch.port1.postMessage(m),
+    terminate: () => {
+      laneFailed.delete(id);
+      ch.port1.close();
+      post({ lane: { terminate: id } });
+    },
+  };
+}
+
+/**
+ * The threaded engine's pool threads, started by the page as lanes are (xtask rewrites
+ * wasm-bindgen-rayon's helper to call this). The helper only posts each thread its init message
+ * and waits for its "ready"; the returned port carries both, the page relays them.
+ */
+let poolThreads = 0;
+globalThis.gilLabStartWorker = (url) => {
+  const ch = new MessageChannel();
+  ch.port1.start();
+  post({ lane: { relay: `pool-${poolThreads++}`, script: { url } }, port: ch.port2 }, [ch.port2]);
+  return ch.port1;
+};
+
 async function driveLanes(host, onPage, onTick) {
   const module = await plainEngine();
   const script = await laneScript();
@@ -120,20 +157,15 @@ async function driveLanes(host, onPage, onTick) {
       for (const a of JSON.parse(text)) {
         switch (a.do) {
           case 'spawn': {
-            const w = new Worker(script, { type: 'module' });
-            lanes.set(a.lane, w);
-            w.onmessage = ({ data }) => {
+            const lane = startLane(a.lane, script, ({ data }) => {
               try {
                 act(host.on_lane(a.lane, data));
               } catch (e) {
                 end(new Error(String(e.message || e)));
               }
-            };
-            w.onerror = (e) => {
-              e.preventDefault();
-              end(new Error(`lane ${a.lane + 1} failed: ${e.message || 'script error'}`));
-            };
-            w.postMessage({ module, init: a.init, counter: a.shared_counter ? counter : null });
+            }, (message) => end(new Error(`lane ${a.lane + 1} failed: ${message}`)));
+            lanes.set(a.lane, lane);
+            lane.postMessage({ module, init: a.init, counter: a.shared_counter ? counter : null });
             break;
           }
           case 'send':
@@ -264,6 +296,11 @@ async function runMt(text, poolThreads) {
 onmessage = async ({ data }) => {
   // Runs arrive as JSON text (a ToHost message); only the path and the pool size are read here.
   // A threaded run never waits for the plain engine: every path that needs it awaits it itself.
+  if (data && data.lane_failed) {
+    const { id, message } = data.lane_failed;
+    laneFailed.get(id)?.(message);
+    return;
+  }
   if (typeof data !== 'string') return;
   try {
     const { run, prepare } = JSON.parse(data);

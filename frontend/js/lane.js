@@ -11,6 +11,8 @@ import { initSync, LaneRun, network_ms, set_shared_counter } from '../engine/pla
 import { download } from './io.js';
 
 let lane = null;
+// The channel to the host: the page starts this worker and hands it the port (js/lanes.js).
+let port = null;
 
 // A turn of the event loop that is not clamped like nested timers are: a message to self.
 const chan = new MessageChannel();
@@ -20,7 +22,7 @@ const soon = (fn) => { queued.push(fn); chan.port2.postMessage(0); };
 
 function flush() {
   const out = lane.outbox();
-  if (out !== undefined) postMessage(out);
+  if (out !== undefined) port.postMessage(out);
 }
 
 // Runs the thread until it has to wait, and arranges what it waits for.
@@ -49,6 +51,11 @@ function drive() {
 }
 
 onmessage = ({ data }) => {
+  port = data.port;
+  port.onmessage = fromHost;
+};
+
+function fromHost({ data }) {
   if (typeof data === 'string') {
     if (lane.on_message(data)) drive();
     else flush();
@@ -56,9 +63,9 @@ onmessage = ({ data }) => {
   }
   // The first message: the engine module the host compiled once (a fresh instance of it,
   // made synchronously: no fetch, no compile), the shared counter if any, and who we are.
-  // Any failure here is thrown: the host hears it as this worker's error.
+  // Any failure here is thrown: the page hears it as this worker's error and tells the host.
   initSync({ module: data.module });
   if (data.counter) set_shared_counter(new Int32Array(data.counter));
   lane = new LaneRun(data.init);
   drive();
-};
+}

@@ -44,7 +44,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     };
     print!("{}", view::terminal_with(&report, &opts));
     if let Some(path) = svg {
-        let scene = view::layout_with(&report, &view::LayoutOptions { window });
+        let scene = view::layout_with(
+            &report,
+            &view::LayoutOptions {
+                window,
+                span_us: None,
+            },
+        );
         std::fs::write(path, scene.to_svg())?;
     }
     if let Some(path) = strip {

@@ -62,9 +62,9 @@ pub(crate) mod fixtures;
 
 pub use axis::{TimeAxis, Unit};
 pub use describe::{describe_params, format_duration, group_digits, simulation_words, title};
-pub use frame::{PLOT_W, PLOT_X0, WIDTH};
+pub use frame::{PLOT_W, PLOT_X0, WIDTH, data_end_us};
 pub use html::{escape_html, html_page, script_safe_json};
-pub use layout::{LayoutOptions, layout, layout_window, layout_with, overview};
+pub use layout::{LayoutOptions, layout, layout_window, layout_with, overview, overview_spanning};
 pub use palette::{state_color, state_glyph};
 pub use scene::{Anchor, Line, Polygon, Rect, Scene, Shape, Text, TimeMap};
 pub use summary::{max_concurrent, text_summary};

@@ -242,10 +242,17 @@ test('compare: a browser, a native, a simulated and a CPython run side by side, 
     await page.click('#compare-add');
   }
   const labels = await page.locator('.compare-view .column h3').allTextContents();
-  assert(labels[0] === 'in this browser', labels.join(' | '));
-  assert(/^natively \(linux/.test(labels[1]), labels.join(' | '));
-  assert(/^simulated \(4 cores/.test(labels[2]), labels.join(' | '));
+  assert(labels[0] === 'in this browser · cpu-processes', labels.join(' | '));
+  assert(/^natively \(linux.* · cpu-processes$/.test(labels[1]), labels.join(' | '));
+  assert(/^simulated \(4 cores.* · cpu-processes$/.test(labels[2]), labels.join(' | '));
   if (cpy) assert(/^measured in CPython/.test(labels[3]), labels.join(' | '));
+  // One time scale: every column's axis spans the longest run, so a shorter run's bars end
+  // part-way across (the page's own numbers: data-whole is the axis' end, µs).
+  const wholes = await page.locator('.compare-view .chart').evaluateAll((els) => els.map((e) => Number(e.dataset.whole)));
+  assert(wholes.length === labels.length && wholes.every((w) => w === wholes[0]), `one axis: ${wholes.join(', ')}`);
+  // Adding the same run again replaces it; a second demo from the same place is a new column.
+  await page.click('#compare-add');
+  assert(await page.locator('.compare-view .column').count() === labels.length, 'the same run is not added twice');
   await shot(page, 'compare');
   assert(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   await page.close();

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, runScenario, maxRunning, runTests, BASE, assert, suite } from './lib.mjs';
+import { launch, open, runScenario, maxRunning, runTests, BASE, BROWSER, assert, suite } from './lib.mjs';
 
 const DIST = process.env.DIST || '../../dist';
 const BIN = process.env.GIL_LAB_BIN || '';
@@ -293,6 +293,30 @@ test('a report written by `gil-lab run --json` renders to the same SVG as `gil-l
   const inline = await page.locator('.svg svg rect').count();
   assert(inline === (want.match(/<rect/g) || []).length, 'the inline picture has the same bars');
   await page.close();
+});
+
+// Issue 14: Firefox ESR hung a run now and then ("Running…" forever, idle lanes, no error),
+// 3 in ~22 runs, each in a fresh browser. A fresh browser per run, as there.
+// The isolated page's threaded engine starts its pool threads the same way: 5 runs there.
+for (const [runs, path, scenario] of [[20, '/plain/', 'cpu-threads-free'], [5, '/', 'cpu-threads']]) if (BROWSER === 'firefox') test(`firefox: ${runs} runs of ${scenario} on ${path}, each in a fresh browser, all finish`, async () => {
+  const ended = [];
+  for (let k = 0; k < runs; k++) {
+    const fresh = await launch();
+    try {
+      const { page, errors } = await open(fresh.ctx, `${BASE}${path}`);
+      await page.selectOption('#scenario', scenario);
+      await page.click('#run');
+      // Generous: a finished run takes well under a second here; a hung one never ends.
+      await page.waitForFunction(() => ['done', 'error', 'invalid'].includes(window.__gilLabState), null, { timeout: 60000 })
+        .catch(() => {});
+      const state = await page.evaluate(() => window.__gilLabState);
+      ended.push(state);
+      assert(state === 'done', `run ${k + 1}: ${state} (${errors.join(' | ')})`);
+    } finally {
+      await fresh.close();
+    }
+  }
+  console.log(`     ${ended.length} runs: ${ended.filter((s) => s === 'done').length} done`);
 });
 
 await runTests(tests, only, close);

@@ -1,15 +1,21 @@
 // Shared helpers of the browser tests and the benchmark: Debian's Chromium driven by
-// playwright-core (never a downloaded browser), a fresh profile per launch.
+// playwright-core, or with BROWSER=firefox Debian's Firefox ESR (firefox.mjs); never a
+// downloaded browser, a fresh profile per launch.
 
 import { chromium } from 'playwright-core';
+import { launchFirefox, Unsupported } from './firefox.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
+/** Which browser the tests drive: `chromium` (default) or `firefox`. */
+export const BROWSER = process.env.BROWSER || 'chromium';
+
 /** A fresh browser; `device` overrides the context's options (a phone's viewport, touch). */
 export async function launch(device = {}) {
+  if (BROWSER === 'firefox') return launchFirefox(device);
   const dir = mkdtempSync(join(tmpdir(), 'gil-lab-e2e-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
@@ -77,6 +83,8 @@ export function maxRunning(report, slackUs = 300) {
 export async function runTests(tests, only, close) {
   let passed = 0;
   let failed = 0;
+  let skipped = 0;
+  if (BROWSER !== 'chromium') console.log(`(in ${BROWSER})`);
   for (const t of tests) {
     if (only && !only.test(t.name)) continue;
     const t0 = Date.now();
@@ -85,12 +93,17 @@ export async function runTests(tests, only, close) {
       passed++;
       console.log(`ok   ${t.name} (${Date.now() - t0} ms)`);
     } catch (e) {
+      if (e instanceof Unsupported) {
+        skipped++;
+        console.log(`skip ${t.name}: in ${BROWSER}, the test driver has no ${e.message}`);
+        continue;
+      }
       failed++;
       console.log(`FAIL ${t.name}: ${String(e.message).split('\n')[0]}`);
     }
   }
   await close();
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(failed ? 1 : 0);
 }
 

@@ -2,13 +2,14 @@
 # GIL Lab browser tests (and, with --bench, the browser benchmark).
 #
 #   tests/e2e/run.sh            build, serve with `gil-lab serve`, run e2e.mjs, lesson.mjs, view.mjs, backends.mjs, phone.mjs and subpath.mjs
+#                               in Chromium, then e2e.mjs and lesson.mjs in Firefox ESR
 #   tests/e2e/run.sh --bench    the same, then bench.mjs, bench-simulate.mjs, slow-link.mjs and long-tasks.mjs instead of the tests
 #   tests/e2e/run.sh --slow-link only slow-link.mjs (first load and first Run on an emulated slow link)
 #   tests/e2e/run.sh --long-tasks only long-tasks.mjs (the main thread's long tasks during load and runs)
 #   tests/e2e/run.sh --no-build reuse dist/ and the native binary as they are
 #
-# Installs what it needs when missing: npm dependencies (npm ci, from package-lock.json) and
-# Debian's chromium (apt). It never downloads a browser build of its own.
+# Installs what it needs when missing: npm dependencies (npm ci, from package-lock.json),
+# Debian's chromium and firefox-esr (apt). It never downloads a browser build of its own.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -33,8 +34,12 @@ chromium_bin="${CHROMIUM:-/usr/bin/chromium}"
 if [ ! -x "$chromium_bin" ]; then
   echo "e2e: installing Debian's chromium (apt)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/axe-core" ]; then
-  echo "e2e: npm ci"; (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+firefox_bin="${FIREFOX:-/usr/bin/firefox-esr}"
+if [ "$mode" = test ] && [ ! -x "$firefox_bin" ]; then
+  echo "e2e: installing Debian's firefox-esr (apt)"; apt-get update -qq && apt-get install -y -qq firefox-esr >/dev/null
+fi
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/axe-core" ] || [ ! -d "$here/node_modules/puppeteer-core" ]; then
+  echo "e2e: npm ci"; (cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
 cd "$root"
@@ -58,7 +63,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin" SERVER_PID="$server"
+export BASE="http://127.0.0.1:$port" DIST="$root/dist" GIL_LAB_BIN="$bin" CHROMIUM="$chromium_bin" FIREFOX="$firefox_bin" SERVER_PID="$server"
 cd "$here"
 if [ "$mode" = bench ]; then
   node bench.mjs
@@ -78,5 +83,8 @@ else
   node backends.mjs ${filter:+"$filter"} || rc=1
   node phone.mjs ${filter:+"$filter"} || rc=1
   node subpath.mjs ${filter:+"$filter"} || rc=1
+  # The lab's and the lesson's suites again in Firefox ESR (firefox.mjs), both page kinds.
+  BROWSER=firefox node e2e.mjs ${filter:+"$filter"} || rc=1
+  BROWSER=firefox node lesson.mjs ${filter:+"$filter"} || rc=1
   exit $rc
 fi

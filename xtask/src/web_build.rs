@@ -212,8 +212,25 @@ const RAYON_INIT_OLD: &str = "await pkg.default(data.module, data.memory);";
 const RAYON_INIT_NEW: &str =
     "await pkg.default({ module_or_path: data.module, memory: data.memory });";
 
-/// Rewrites the pool threads' init call in wasm-bindgen-rayon's helper under `snippets` to the
-/// object form. A helper with neither form fails the build: the crate changed, look again.
+/// How wasm-bindgen-rayon's helper starts each pool thread: a worker of the worker it runs in.
+const RAYON_SPAWN_OLD: &str =
+    "      let scriptBlob = await fetch(import.meta.url).then(r => r.blob());
+      let url = URL.createObjectURL(scriptBlob);
+      const worker = new Worker(url, {
+        type: 'module'
+      });";
+/// What it does instead: asks the page to start it (`gilLabStartWorker`, set by js/host.js;
+/// js/lanes.js says why: Firefox can hang in `new Worker()` inside a worker). The helper is the
+/// lab's own, same-origin file, so its URL needs no blob copy.
+const RAYON_SPAWN_NEW: &str = "      const url = import.meta.url;
+      const worker = globalThis.gilLabStartWorker
+        ? globalThis.gilLabStartWorker(url)
+        : new Worker(url, { type: 'module' });";
+const RAYON_REVOKE_OLD: &str = "      URL.revokeObjectURL(url);\n";
+
+/// Rewrites wasm-bindgen-rayon's helper under `snippets`: the pool threads' init call to the
+/// object form, and their start to one the page makes. A helper with neither form of each
+/// fails the build: the crate changed, look again.
 fn modern_rayon_init(snippets: &Path) -> Result<()> {
     let mut helpers = Vec::new();
     let mut stack = vec![snippets.to_path_buf()];
@@ -240,15 +257,23 @@ fn modern_rayon_init(snippets: &Path) -> Result<()> {
         );
     }
     for path in helpers {
-        let text = std::fs::read_to_string(&path)?;
-        if text.contains(RAYON_INIT_OLD) {
-            std::fs::write(&path, text.replace(RAYON_INIT_OLD, RAYON_INIT_NEW))?;
-        } else if !text.contains(RAYON_INIT_NEW) {
-            bail!(
-                "{} no longer calls `{RAYON_INIT_OLD}`: check how its pool threads start",
-                path.display()
-            );
+        // The crate ships it with CRLF line ends; the patterns are written with LF.
+        let mut text = std::fs::read_to_string(&path)?.replace("\r\n", "\n");
+        for (old, new) in [
+            (RAYON_INIT_OLD, RAYON_INIT_NEW),
+            (RAYON_SPAWN_OLD, RAYON_SPAWN_NEW),
+        ] {
+            if text.contains(old) {
+                text = text.replace(old, new);
+            } else if !text.contains(new) {
+                bail!(
+                    "{} no longer has `{old}`: check how its pool threads start",
+                    path.display()
+                );
+            }
         }
+        text = text.replace(RAYON_REVOKE_OLD, "");
+        std::fs::write(&path, text)?;
     }
     Ok(())
 }

@@ -39,7 +39,6 @@ struct Ui {
     error: RwSignal<Option<String>>,
     status: RwSignal<String>,
     report: RwSignal<Option<RunReport>>,
-    pinned: RwSignal<Option<RunReport>>,
     running: RwSignal<bool>,
     /// Simulate, Run natively, compare, Download trace (`backends.rs`).
     hooks: Hooks,
@@ -56,7 +55,6 @@ impl Ui {
             error,
             status,
             report,
-            pinned: RwSignal::new(None),
             running,
             hooks: Hooks::new(scenario, fields, error, status, report, running),
         }
@@ -356,7 +354,6 @@ fn Lab(ui: Ui) -> impl IntoView {
         .collect_view();
     let file_input = NodeRef::<leptos::html::Input>::new();
     let current: Signal<Option<RunReport>> = ui.report.into();
-    let pinned: Signal<Option<RunReport>> = ui.pinned.into();
 
     view! {
         <header>
@@ -449,10 +446,6 @@ fn Lab(ui: Ui) -> impl IntoView {
                 <BackendControls hooks=ui.hooks/>
                 <p class="status" aria-live="polite">{move || ui.status.get()}</p>
                 <div class="buttons small">
-                    <button id="pin" disabled=move || ui.report.with(Option::is_none) on:click=move |_| ui.pinned.set(ui.report.get_untracked())>"Keep for comparison"</button>
-                    <Show when=move || ui.pinned.with(Option::is_some)>
-                        <button on:click=move |_| ui.pinned.set(None)>"Close comparison"</button>
-                    </Show>
                     <button id="dl-json" disabled=move || ui.report.with(Option::is_none) on:click=move |_| {
                         if let Some(r) = ui.report.get_untracked() { let _ = files::download(&format!("{}.report.json", r.scenario), "application/json", &r.to_json()); }
                     }>"Download JSON"</button>
@@ -469,12 +462,8 @@ fn Lab(ui: Ui) -> impl IntoView {
                 </div>
                 <p class="drop-hint">"…or drop a report written by "<code>"gil-lab run --json"</code>" anywhere on the page."</p>
             </section>
-            <section class="pictures" class:compare=move || ui.pinned.with(Option::is_some)>
-                <Show when=move || ui.pinned.with(Option::is_some)>
-                    <div class="column"><h2>"Kept for comparison"</h2><Picture report=pinned compact=false/></div>
-                </Show>
+            <section class="pictures">
                 <div class="column">
-                    <Show when=move || ui.pinned.with(Option::is_some)><h2>"Current"</h2></Show>
                     <Picture report=current compact=false/>
                 </div>
             </section>

@@ -103,11 +103,12 @@ pub fn footer() -> &'static str {
     }
 }
 
-/// Puts `r` in the compare view, replacing a run with the same label.
+/// Puts `r` in the compare view, replacing the same demo with the same settings from the same
+/// place (the oldest goes when it is full).
 fn keep(h: Hooks, r: RunReport) {
-    let label = origin_label(&r);
+    let label = format!("{} · {}", origin_label(&r), r.scenario);
     h.compare.update(|c| {
-        c.retain(|(l, _)| *l != label);
+        c.retain(|(l, k)| *l != label || k.params != r.params);
         c.push((label, r));
         while c.len() > COMPARE_MAX {
             c.remove(0);
@@ -390,6 +391,11 @@ pub fn BackendControls(hooks: Hooks) -> impl IntoView {
 #[component]
 pub fn CompareView(hooks: Hooks) -> impl IntoView {
     let h = hooks;
+    // One time scale for every column: the longest run's.
+    let axis_us = Signal::derive(move || {
+        h.compare
+            .with(|c| c.iter().map(|(_, r)| view::data_end_us(r)).max())
+    });
     let columns = move || {
         h.compare
             .get()
@@ -397,12 +403,14 @@ pub fn CompareView(hooks: Hooks) -> impl IntoView {
             .map(|(label, r)| {
                 let cores = r.machine.cores;
                 let sim = r.source == Source::Simulated;
+                let r2 = r.clone();
                 let report: Signal<Option<RunReport>> = Signal::derive(move || Some(r.clone()));
                 let data_label = label.clone();
                 view! {
                     <div class="column" data-label=data_label data-cores=cores data-simulated=sim.to_string()>
                         <h3>{label}</h3>
-                        <Picture report=report compact=true/>
+                        <p class="small params">{view::describe_params(&r2.params)}</p>
+                        <Picture report=report compact=true axis_us=axis_us/>
                     </div>
                 }
             })
@@ -413,6 +421,7 @@ pub fn CompareView(hooks: Hooks) -> impl IntoView {
             <section class="compare-view" aria-label="Runs compared">
                 <div class="compare-head">
                     <h2>"Compared"</h2>
+                    <p class="small">{move || axis_us.get().map(|us| format!("All on one time scale, 0 to {}: a shorter run ends part-way across.", view::format_duration(us)))}</p>
                     <button id="compare-clear" on:click=move |_| h.compare.set(Vec::new())>"Clear"</button>
                 </div>
                 <div class="compare-grid">{columns}</div>

@@ -187,6 +187,10 @@ pub fn Picture(
     #[prop(into)] report: Signal<Option<RunReport>>,
     compact: bool,
     #[prop(optional, into)] placeholder: MaybeProp<String>,
+    /// The time scale, µs, when several runs are drawn side by side (the compare view): each
+    /// whole-run picture then spans this long, so a shorter run ends part-way across.
+    #[prop(optional, into)]
+    axis_us: MaybeProp<u64>,
 ) -> impl IntoView {
     let id = fresh_id();
     let summary_id = format!("{id}-summary");
@@ -225,7 +229,7 @@ pub fn Picture(
     let over = Memo::new(move |_| {
         report.with(|r| {
             r.as_ref().map(|r| {
-                let s = view::overview(r);
+                let s = view::overview_spanning(r, axis_us.get());
                 (svg_of(&s), s.time)
             })
         })
@@ -241,7 +245,13 @@ pub fn Picture(
                         let (a, b) = zoom::clamp(w, whole());
                         view::layout_window(r, a, b)
                     }
-                    None => view::layout(r),
+                    None => view::layout_with(
+                        r,
+                        &view::LayoutOptions {
+                            window: None,
+                            span_us: axis_us.get(),
+                        },
+                    ),
                 };
                 let svg = svg_of(&s);
                 input::note_redraw(input::now_ms() - t0);

@@ -74,9 +74,19 @@ fn spawn_host() -> Result<(), String> {
     opts.set_type(WorkerType::Module);
     let worker = Worker::new_with_options("js/host.js", &opts)
         .map_err(|e| format!("could not start the engine worker: {e:?}"))?;
+    let host = worker.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        // The host posts the engine's messages as JSON text.
-        let text = ev.data().as_string().unwrap_or_default();
+        // The host posts the engine's messages as JSON text, and asks for lane workers with
+        // objects (js/lanes.js starts them: the page, not the host, so Firefox cannot hang).
+        let data = ev.data();
+        if !data.is_string() {
+            if let Err(e) = lanes_call("fromHost", &[host.clone().into(), data]) {
+                kill_host();
+                notify(Update::Failed(e));
+            }
+            return;
+        }
+        let text = data.as_string().unwrap_or_default();
         match serde_json::from_str::<FromHost>(&text) {
             Ok(msg) => on_host(msg),
             Err(e) => notify(Update::Failed(format!(
@@ -103,7 +113,24 @@ fn spawn_host() -> Result<(), String> {
     Ok(())
 }
 
+/// Calls `globalThis.gilLabLanes[name](...args)` (js/lanes.js, loaded by both pages).
+fn lanes_call(name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let missing = || "the page's lane starter (js/lanes.js) is not loaded".to_owned();
+    let lanes = js_sys::Reflect::get(&js_sys::global(), &"gilLabLanes".into())
+        .ok()
+        .filter(|v| v.is_object())
+        .ok_or_else(missing)?;
+    let f = js_sys::Reflect::get(&lanes, &name.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(missing)?;
+    f.apply(&lanes, &args.iter().collect::<js_sys::Array>())
+        .map_err(|e| format!("a lane worker could not be started: {e:?}"))
+}
+
 fn kill_host() {
+    // The lanes the page started for the host go with it.
+    let _ = lanes_call("stopAll", &[]);
     HOST.with(|h| {
         if let Some(host) = h.borrow_mut().take() {
             host.worker.terminate();

@@ -107,7 +107,7 @@ impl Painter {
 }
 
 /// The latest instant the report mentions (run end, span end, core sample end), µs.
-pub(super) fn data_end_us(report: &RunReport) -> u64 {
+pub fn data_end_us(report: &RunReport) -> u64 {
     let spans = report.spans.iter().map(|s| s.end_us);
     let cores = report.cores.iter().map(|c| c.end_us);
     spans.chain(cores).fold(report.wall_us, u64::max).max(1)

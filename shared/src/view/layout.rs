@@ -27,6 +27,9 @@ pub struct LayoutOptions {
     /// Show only `from_us..to_us` (µs since the run began), stretched over the whole plot;
     /// `None` shows the whole run. The words (title, summary) still describe the whole run.
     pub window: Option<(u64, u64)>,
+    /// Draw the whole run on an axis at least this long, µs: runs compared side by side then
+    /// share one time scale, and a shorter run ends part-way across. Ignored with a window.
+    pub span_us: Option<u64>,
 }
 
 /// Lays a report out as a [`Scene`]: the whole run; pure geometry, no I/O, deterministic.
@@ -41,16 +44,22 @@ pub fn layout_window(report: &RunReport, from_us: u64, to_us: u64) -> Scene {
         report,
         &LayoutOptions {
             window: Some((from_us, to_us)),
+            span_us: None,
         },
     )
 }
 
 /// The axis and window a picture shows: the whole run from 0 to the axis' last tick, or
 /// exactly the asked-for window.
-fn frame_time(report: &RunReport, window: Option<(u64, u64)>) -> (TimeAxis, Window, TimeMap) {
+fn frame_time(
+    report: &RunReport,
+    window: Option<(u64, u64)>,
+    span_us: Option<u64>,
+) -> (TimeAxis, Window, TimeMap) {
     let (axis, window) = match window {
         None => {
-            let axis = TimeAxis::new(data_end_us(report), MAX_TICKS);
+            let end = data_end_us(report).max(span_us.unwrap_or(0));
+            let axis = TimeAxis::new(end, MAX_TICKS);
             (axis, Window::new(0, axis.end_us))
         }
         Some((from, to)) => {
@@ -69,7 +78,7 @@ fn frame_time(report: &RunReport, window: Option<(u64, u64)>) -> (TimeAxis, Wind
 
 /// Lays a report out as a [`Scene`] with `options`: pure geometry, no I/O, deterministic.
 pub fn layout_with(report: &RunReport, options: &LayoutOptions) -> Scene {
-    let (axis, window, time) = frame_time(report, options.window);
+    let (axis, window, time) = frame_time(report, options.window, options.span_us);
     let timeline = Timeline::new(report, window, time);
     let mut p = Painter::default();
     let heading = title(report);
@@ -113,10 +122,15 @@ pub fn layout_with(report: &RunReport, options: &LayoutOptions) -> Scene {
 /// axis), on the same x scale as [`layout`]: the strip a zoom brush is drawn over. Its
 /// [`TimeMap`] turns a brushed x range into the window for [`layout_window`].
 pub fn overview(report: &RunReport) -> Scene {
+    overview_spanning(report, None)
+}
+
+/// [`overview`] on an axis at least `span_us` long (see [`LayoutOptions::span_us`]).
+pub fn overview_spanning(report: &RunReport, span_us: Option<u64>) -> Scene {
     const TOP: f64 = 4.0;
     // Thin rows, thinner with many lanes: the strip stays under ~50 px tall.
     let row_h = (48.0 / report.lanes.len().max(1) as f64).clamp(1.0, 5.0);
-    let (axis, window, time) = frame_time(report, None);
+    let (axis, window, time) = frame_time(report, None, span_us);
     let mut p = Painter::default();
     // The same stripes as the full picture's lanes, only thinner.
     let timeline = Timeline::new(report, window, time);

@@ -87,7 +87,10 @@ fn actual_dir() -> PathBuf {
 }
 
 fn draw(g: &Golden, report: &RunReport) -> (String, String) {
-    let opts = LayoutOptions { window: g.window };
+    let opts = LayoutOptions {
+        window: g.window,
+        span_us: None,
+    };
     let svg = layout_with(report, &opts).to_svg();
     let txt = terminal_with(
         report,
@@ -721,4 +724,51 @@ fn tasks_cut_short_by_a_stop_are_not_called_not_run() {
         "{s}"
     );
     assert!(!s.contains("not run"), "{s}");
+}
+
+/// Runs compared side by side share one time scale: the same axis, and the shorter run's
+/// bars end part-way across it, as far as its length says.
+#[test]
+fn runs_on_one_time_scale_share_the_axis_and_a_shorter_run_ends_part_way() {
+    let long = fixtures::cpu_threads_lesson();
+    let short = fixtures::cpu_threads();
+    assert!(
+        short.wall_us * 2 < long.wall_us,
+        "{} vs {}",
+        short.wall_us,
+        long.wall_us
+    );
+    let span = Some(long.wall_us.max(short.wall_us));
+    let at = |r: &RunReport| {
+        layout_with(
+            r,
+            &LayoutOptions {
+                window: None,
+                span_us: span,
+            },
+        )
+    };
+    let (a, b) = (at(&long), at(&short));
+    assert_eq!(a.time, b.time, "one axis for both");
+    assert_eq!(
+        a.time,
+        layout(&long).time,
+        "the longer run is drawn as alone"
+    );
+    let right_edge = |s: &Scene| {
+        s.shapes
+            .iter()
+            .filter_map(|sh| match sh {
+                Shape::Rect(r) if r.class.starts_with("bar ") => Some(r.x + r.w),
+                _ => None,
+            })
+            .fold(0.0, f64::max)
+    };
+    let share = (right_edge(&b) - a.time.x0) / (right_edge(&a) - a.time.x0);
+    let want = short.wall_us as f64 / long.wall_us as f64;
+    assert!(
+        (share - want).abs() < 0.05,
+        "the short run spans {share:.2} of the long one's width, want {want:.2}"
+    );
+    assert_eq!(overview_spanning(&short, span).time, overview(&long).time);
 }
