@@ -34,20 +34,26 @@ def sequential(n, tasks):
         sum_powers(n)
 
 
-def threads(n, tasks, workers):
+def queue_threads(work, tasks, workers):
+    # `tasks` calls of work() on `workers` daemon threads fed from one queue, as the lab's
+    # threads are: the demos with threads differ only in what each task does.
     jobs = queue.Queue()
 
     def worker():
         while True:
-            k = jobs.get()
-            sum_powers(k)
+            jobs.get()
+            work()
             jobs.task_done()
 
     for _ in range(tasks):
-        jobs.put(n)
+        jobs.put(None)
     for _ in range(workers):
         threading.Thread(target=worker, daemon=True).start()
     jobs.join()
+
+
+def threads(n, tasks, workers):
+    queue_threads(lambda: sum_powers(n), tasks, workers)
 
 
 def run_share(n, count):
@@ -86,19 +92,7 @@ def hash_digest(data, chunk):
 
 
 def hash_threads(data, chunk, tasks, workers, out):
-    jobs = queue.Queue()
-
-    def worker():
-        while True:
-            jobs.get()
-            out.append(hash_digest(data, chunk))
-            jobs.task_done()
-
-    for _ in range(tasks):
-        jobs.put(None)
-    for _ in range(workers):
-        threading.Thread(target=worker, daemon=True).start()
-    jobs.join()
+    queue_threads(lambda: out.append(hash_digest(data, chunk)), tasks, workers)
 
 
 def main():
